@@ -1,0 +1,1 @@
+//! Versioned TOML configuration: raw structs, validation, positioned errors.

@@ -1,0 +1,1 @@
+//! Deterministic streaming detectors and the crisis-level engine with explanations.

@@ -1,0 +1,1 @@
+//! Enrichment stages: normalization, entity extraction, language, lexicon sentiment, reach, boolean queries.

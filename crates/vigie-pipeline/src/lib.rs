@@ -1,0 +1,1 @@
+//! The topology: sources -> enrichment -> store + detectors -> levels, with backpressure and graceful shutdown.

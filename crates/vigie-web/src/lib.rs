@@ -1,0 +1,1 @@
+//! HTTP server: health, Prometheus metrics and the JSON API under /api/v1.
