@@ -1,0 +1,5 @@
+//! The connectors. One file each; the registry is [`build`].
+
+pub mod file;
+
+pub use file::FileConnector;
