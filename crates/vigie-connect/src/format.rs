@@ -89,8 +89,13 @@ pub fn parse_jsonl_line(bytes: &[u8], line: u64) -> Result<Mention, RecordError>
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|e| err(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1)))?;
-    let mention: Mention = serde_json::from_str(text)
-        .map_err(|e| err(format!("column {}: {}", e.column(), strip_position(&e.to_string()))))?;
+    let mention: Mention = serde_json::from_str(text).map_err(|e| {
+        err(format!(
+            "column {}: {}",
+            e.column(),
+            strip_position(&e.to_string())
+        ))
+    })?;
     validate_mention(&mention).map_err(err)?;
     Ok(mention)
 }
@@ -161,8 +166,8 @@ fn non_empty(s: Option<String>) -> Option<String> {
 
 impl CsvRow {
     fn into_mention(self) -> Result<Mention, String> {
-        let published_at =
-            Timestamp::parse_rfc3339(&self.published_at).map_err(|e| format!("published_at: {e}"))?;
+        let published_at = Timestamp::parse_rfc3339(&self.published_at)
+            .map_err(|e| format!("published_at: {e}"))?;
         let received_at = match non_empty(self.received_at) {
             Some(s) => Some(Timestamp::parse_rfc3339(&s).map_err(|e| format!("received_at: {e}"))?),
             None => None,
@@ -241,8 +246,10 @@ pub fn parse_csv(data: &[u8]) -> Vec<Result<Mention, RecordError>> {
                     line,
                     reason: csv_reason(&e),
                 }));
-                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. })
-                {
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
+                ) {
                     break;
                 }
             }
@@ -254,10 +261,15 @@ pub fn parse_csv(data: &[u8]) -> Vec<Result<Mention, RecordError>> {
 fn csv_reason(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::Deserialize { err, .. } => {
-            let field = err.field().map(|f| format!("field {}: ", f + 1)).unwrap_or_default();
+            let field = err
+                .field()
+                .map(|f| format!("field {}: ", f + 1))
+                .unwrap_or_default();
             format!("{field}{}", err.kind())
         }
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("{len} fields, but the header has {expected_len}")
         }
         csv::ErrorKind::Utf8 { err, .. } => {
@@ -295,7 +307,10 @@ mod tests {
         assert_eq!(e.line, 3);
         assert!(e.reason.contains("EOF"), "{e}");
         let e = out[2].as_ref().unwrap_err();
-        assert_eq!((e.line, e.reason.as_str()), (4, "field `external_id` is empty"));
+        assert_eq!(
+            (e.line, e.reason.as_str()),
+            (4, "field `external_id` is empty")
+        );
         let e = out[3].as_ref().unwrap_err();
         assert_eq!(e.line, 5);
         assert!(e.reason.contains("invalid timestamp"), "{e}");

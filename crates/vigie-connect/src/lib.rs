@@ -1,5 +1,5 @@
 //! Sources of mentions: the [`Connector`] trait, the file connectors (JSON Lines and CSV,
-//! read once and then followed), the interchange [`format`]s, and the synthetic
+//! read once and then followed), the interchange [formats](mod@format), and the synthetic
 //! [`demo`] crisis.
 //!
 //! A connector delivers batches of [`Mention`]s and, after each batch, a cursor. The

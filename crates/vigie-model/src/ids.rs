@@ -5,7 +5,9 @@ use std::fmt;
 
 /// An identifier that is not a valid slug.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid identifier {input:?}: use 1 to 64 lowercase letters, digits, '-' or '_', starting with a letter or digit")]
+#[error(
+    "invalid identifier {input:?}: use 1 to 64 lowercase letters, digits, '-' or '_', starting with a letter or digit"
+)]
 pub struct IdError {
     /// The rejected input.
     pub input: String,
@@ -14,7 +16,8 @@ pub struct IdError {
 fn check_slug(s: &str) -> Result<(), IdError> {
     let ok = !s.is_empty()
         && s.len() <= 64
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
     if ok {
         Ok(())

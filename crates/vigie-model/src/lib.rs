@@ -23,12 +23,12 @@ mod time;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use ids::{IdError, WatchId, WorkspaceId};
 pub use level::{
-    AuthorReach, CrisisLevel, Explanation, Incident, IncidentEvent, IncidentEventKind,
-    LevelChange, SamplePost, TermCount,
+    AuthorReach, CrisisLevel, Explanation, Incident, IncidentEvent, IncidentEventKind, LevelChange,
+    SamplePost, TermCount,
 };
 pub use mention::{
-    Author, Engagement, EnrichedMention, Enrichment, LanguageGuess, Mention, MentionKey,
-    Sentiment, SentimentLabel,
+    Author, Engagement, EnrichedMention, Enrichment, LanguageGuess, Mention, MentionKey, Sentiment,
+    SentimentLabel,
 };
 pub use settings::DetectionSettings;
 pub use signal::{Signal, SignalKind};

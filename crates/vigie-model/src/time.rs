@@ -129,6 +129,9 @@ mod tests {
     #[test]
     fn floors_to_buckets_before_epoch() {
         assert_eq!(Timestamp::from_millis(-1).floor_to(1000).as_millis(), -1000);
-        assert_eq!(Timestamp::from_millis(1999).floor_to(1000).as_millis(), 1000);
+        assert_eq!(
+            Timestamp::from_millis(1999).floor_to(1000).as_millis(),
+            1000
+        );
     }
 }

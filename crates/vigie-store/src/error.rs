@@ -41,3 +41,44 @@ pub enum StoreError {
         detail: String,
     },
 }
+
+impl StoreError {
+    /// `true` when the caller's input is at fault (a bad cursor, a bad URL, an unknown id):
+    /// the HTTP layer answers 400 and retrying the same call cannot succeed. Everything else
+    /// (connection, query, migration, corrupt row) is the server's problem.
+    pub fn is_client_error(&self) -> bool {
+        matches!(self, Self::Invalid { .. })
+    }
+
+    /// Wraps a driver error with the operation that failed.
+    pub(crate) fn query(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+        move |source| Self::Query { operation, source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_invalid_is_a_client_error() {
+        let invalid = StoreError::Invalid {
+            what: "cursor",
+            detail: "x".into(),
+        };
+        assert!(invalid.is_client_error());
+        assert_eq!(invalid.to_string(), "invalid cursor: x");
+        let corrupt = StoreError::Corrupt {
+            what: "mention",
+            detail: "y".into(),
+        };
+        assert!(!corrupt.is_client_error());
+        let query = StoreError::query("count mentions")(sqlx::Error::RowNotFound);
+        assert!(!query.is_client_error());
+        assert!(
+            query
+                .to_string()
+                .starts_with("database error during count mentions")
+        );
+    }
+}

@@ -6,11 +6,60 @@
 //! Mentions are idempotent on `(workspace, source, external_id)`: storing the same mention
 //! twice keeps one row, and [`Store::insert_mentions`] says which ones were new so that
 //! detectors never count a replayed mention twice.
+//!
+//! [`open_store`] picks the backend from a URL or path and migrates. The schema, the
+//! idempotency key and the pagination cursor are described in `docs/design/storage.md`.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use vigie_model::{EnrichedMention, Mention, Author, Enrichment, Timestamp, WorkspaceId};
+//! use vigie_store::{open_store, MentionFilter};
+//!
+//! let store = open_store("sqlite::memory:").await?;
+//! let ws = WorkspaceId::new("acme").unwrap();
+//! let mention = EnrichedMention {
+//!     workspace: ws.clone(),
+//!     mention: Mention {
+//!         source: "mastodon".into(),
+//!         external_id: "109".into(),
+//!         url: None,
+//!         author: Author { handle: "marie".into(), ..Author::default() },
+//!         published_at: Timestamp::parse_rfc3339("2026-03-01T10:00:00Z").unwrap(),
+//!         received_at: None,
+//!         title: None,
+//!         text: "Colis jamais arrivé 😡".into(),
+//!         lang: Some("fr".into()),
+//!         engagement: Default::default(),
+//!         reply_to: None,
+//!         quote_of: None,
+//!         repost_of: None,
+//!         country: None,
+//!     },
+//!     enrichment: Enrichment::default(),
+//! };
+//! // New the first time, a duplicate the second time.
+//! assert_eq!(store.insert_mentions(&[mention.clone()]).await?, vec![true]);
+//! assert_eq!(store.insert_mentions(&[mention.clone()]).await?, vec![false]);
+//! let page = store.list_mentions(&MentionFilter::workspace(ws)).await?;
+//! assert_eq!(page.items.len(), 1);
+//! assert_eq!(page.items[0].mention, mention);
+//! # Ok::<(), vigie_store::StoreError>(())
+//! # }).unwrap();
+//! ```
 
+mod backend;
+mod codec;
+#[cfg(test)]
+mod conformance;
 mod error;
+mod migrations;
+mod postgres;
+mod sqlite;
 mod types;
 
 pub use error::StoreError;
+pub use postgres::{PostgresStore, redact_url};
+pub use sqlite::SqliteStore;
 pub use types::{MentionFilter, MentionPage, StoredMention, WatchLevel, WatchRecord};
 
 use async_trait::async_trait;
@@ -31,8 +80,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Records the workspace and its watches as configured (insert or update; watches that are
     /// no longer configured are kept, marked inactive, so their history stays readable).
-    async fn sync_watches(&self, workspace: &WorkspaceId, watches: &[WatchRecord])
-    -> StoreResult<()>;
+    async fn sync_watches(
+        &self,
+        workspace: &WorkspaceId,
+        watches: &[WatchRecord],
+    ) -> StoreResult<()>;
 
     /// Known workspaces, sorted.
     async fn list_workspaces(&self) -> StoreResult<Vec<WorkspaceId>>;
@@ -54,7 +106,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores detector signals.
     async fn insert_signals(&self, signals: &[Signal]) -> StoreResult<()>;
 
-    /// Signals of a workspace (optionally one watch), oldest first, at most `limit`.
+    /// Signals of a workspace (optionally one watch), oldest first, at most `limit`: the
+    /// `limit` most recent ones (capped at 10 000), returned in time order. Storing the same
+    /// signal again (same watch, time, kind and detail) keeps one copy.
     async fn list_signals(
         &self,
         workspace: &WorkspaceId,
@@ -62,7 +116,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         limit: u32,
     ) -> StoreResult<Vec<Signal>>;
 
-    /// Records a level change and makes its `to` level the watch's current level.
+    /// Records a level change and makes its `to` level the watch's current level (unless a
+    /// later change is already recorded). Recording the same change again keeps one copy.
     async fn record_level_change(&self, change: &LevelChange) -> StoreResult<()>;
 
     /// Current level of each watch of a workspace that ever changed level (others are calm).
@@ -76,6 +131,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<Vec<LevelChange>>;
 
     /// Inserts an incident (when `incident.id == 0`) or replaces it; returns its id.
+    /// Replacing an id that does not exist in the incident's workspace is
+    /// [`StoreError::Invalid`].
     async fn save_incident(&self, incident: &Incident) -> StoreResult<i64>;
 
     /// Incidents of a workspace, most recently opened first.
@@ -110,4 +167,33 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         workspace: &WorkspaceId,
         watch: &WatchId,
     ) -> StoreResult<Option<serde_json::Value>>;
+}
+
+/// Opens the store named by `url_or_path` and applies pending migrations.
+///
+/// - `postgres://…` or `postgresql://…`: [`PostgresStore`];
+/// - `sqlite::memory:`: a private in-memory [`SqliteStore`];
+/// - `sqlite://PATH`, `sqlite:PATH` or a plain path: a [`SqliteStore`] file (created if
+///   missing, with its folder).
+pub async fn open_store(url_or_path: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
+    let store: std::sync::Arc<dyn Store> =
+        if url_or_path.starts_with("postgres://") || url_or_path.starts_with("postgresql://") {
+            std::sync::Arc::new(PostgresStore::connect(url_or_path).await?)
+        } else if url_or_path == "sqlite::memory:" || url_or_path == "sqlite://:memory:" {
+            std::sync::Arc::new(SqliteStore::open_in_memory().await?)
+        } else {
+            let path = url_or_path
+                .strip_prefix("sqlite://")
+                .or_else(|| url_or_path.strip_prefix("sqlite:"))
+                .unwrap_or(url_or_path);
+            if path.is_empty() {
+                return Err(StoreError::Invalid {
+                    what: "database url",
+                    detail: format!("{url_or_path:?} names no file"),
+                });
+            }
+            std::sync::Arc::new(SqliteStore::open(std::path::Path::new(path)).await?)
+        };
+    store.migrate().await?;
+    Ok(store)
 }

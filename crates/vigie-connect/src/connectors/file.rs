@@ -32,7 +32,12 @@ pub struct FileConnector {
 
 impl FileConnector {
     /// A connector for `path`, polled every `poll_interval` once it reached the end.
-    pub fn new(id: impl Into<String>, path: PathBuf, format: Format, poll_interval: Duration) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        path: PathBuf,
+        format: Format,
+        poll_interval: Duration,
+    ) -> Self {
         Self {
             id: id.into(),
             path,
@@ -70,7 +75,9 @@ impl Connector for FileConnector {
             cursor: cursor.to_owned(),
             reason: reason.to_owned(),
         };
-        let (offset, line) = cursor.split_once(':').ok_or_else(|| bad("expected OFFSET:LINE"))?;
+        let (offset, line) = cursor
+            .split_once(':')
+            .ok_or_else(|| bad("expected OFFSET:LINE"))?;
         self.offset = offset.parse().map_err(|_| bad("offset is not a number"))?;
         self.line = line.parse().map_err(|_| bad("line is not a number"))?;
         Ok(())
@@ -85,7 +92,9 @@ impl Connector for FileConnector {
         out: &mut Vec<Mention>,
         rejected: &mut Vec<RecordError>,
     ) -> Result<PollOutcome, ConnectorError> {
-        let mut file = tokio::fs::File::open(&self.path).await.map_err(|e| self.io(e))?;
+        let mut file = tokio::fs::File::open(&self.path)
+            .await
+            .map_err(|e| self.io(e))?;
         let len = file.metadata().await.map_err(|e| self.io(e))?.len();
         if len < self.offset {
             // Truncated or replaced: start again (the store de-duplicates what was seen).
@@ -103,7 +112,9 @@ impl Connector for FileConnector {
                 self.csv_header = Some(head);
             }
         }
-        file.seek(std::io::SeekFrom::Start(self.offset)).await.map_err(|e| self.io(e))?;
+        file.seek(std::io::SeekFrom::Start(self.offset))
+            .await
+            .map_err(|e| self.io(e))?;
         let mut buf = Vec::with_capacity(CHUNK_BYTES.min((len - self.offset) as usize));
         (&mut file)
             .take(CHUNK_BYTES as u64)
@@ -120,7 +131,11 @@ impl Connector for FileConnector {
                 self.offset += buf.len() as u64;
                 return Ok(PollOutcome::Ready);
             }
-            return Ok(if self.once { PollOutcome::Finished } else { PollOutcome::Idle(self.poll_interval) });
+            return Ok(if self.once {
+                PollOutcome::Finished
+            } else {
+                PollOutcome::Idle(self.poll_interval)
+            });
         };
         buf.truncate(last_newline + 1);
         let consumed = buf.len() as u64;
@@ -188,8 +203,16 @@ mod tests {
         write!(f, "{}", line("3")).unwrap(); // incomplete: no newline yet
         let mut c = FileConnector::new("f", path.clone(), Format::Jsonl, Duration::from_secs(1));
         let (mut out, mut rej) = (Vec::new(), Vec::new());
-        assert_eq!(c.poll(&mut out, &mut rej).await.unwrap(), PollOutcome::Ready);
-        assert_eq!(out.iter().map(|m| m.external_id.as_str()).collect::<Vec<_>>(), ["1", "2"]);
+        assert_eq!(
+            c.poll(&mut out, &mut rej).await.unwrap(),
+            PollOutcome::Ready
+        );
+        assert_eq!(
+            out.iter()
+                .map(|m| m.external_id.as_str())
+                .collect::<Vec<_>>(),
+            ["1", "2"]
+        );
         assert_eq!(rej.len(), 1);
         assert_eq!(rej[0].line, 2);
         assert_eq!(
@@ -201,7 +224,12 @@ mod tests {
         let cursor = c.cursor();
         out.clear();
         c.poll(&mut out, &mut rej).await.unwrap();
-        assert_eq!(out.iter().map(|m| m.external_id.as_str()).collect::<Vec<_>>(), ["3", "4"]);
+        assert_eq!(
+            out.iter()
+                .map(|m| m.external_id.as_str())
+                .collect::<Vec<_>>(),
+            ["3", "4"]
+        );
         // A new connector resumed from the saved cursor sees only what came after it.
         let mut c2 = FileConnector::new("f", path, Format::Jsonl, Duration::from_secs(1));
         c2.seek(&cursor).unwrap();
@@ -219,11 +247,15 @@ mod tests {
         let mut f = std::fs::File::create(&path).unwrap();
         writeln!(f, "source,external_id,author_handle,published_at,text").unwrap();
         writeln!(f, "rss,1,a,2026-03-01T10:00:00Z,hello").unwrap();
-        let mut c = FileConnector::new("f", path.clone(), Format::Csv, Duration::from_secs(1)).once();
+        let mut c =
+            FileConnector::new("f", path.clone(), Format::Csv, Duration::from_secs(1)).once();
         let (mut out, mut rej) = (Vec::new(), Vec::new());
         c.poll(&mut out, &mut rej).await.unwrap();
         assert_eq!(out.len(), 1);
-        assert_eq!(c.poll(&mut out, &mut rej).await.unwrap(), PollOutcome::Finished);
+        assert_eq!(
+            c.poll(&mut out, &mut rej).await.unwrap(),
+            PollOutcome::Finished
+        );
         writeln!(f, "rss,2,a,bad-date,hello").unwrap();
         writeln!(f, "rss,3,a,2026-03-01T11:00:00Z,again").unwrap();
         let mut c2 = FileConnector::new("f", path, Format::Csv, Duration::from_secs(1));

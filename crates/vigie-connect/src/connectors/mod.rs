@@ -1,4 +1,4 @@
-//! The connectors. One file each; the registry is [`build`].
+//! The connectors, one file each.
 
 pub mod file;
 

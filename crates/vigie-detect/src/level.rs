@@ -1,0 +1,339 @@
+//! The crisis-level rules: from a closed bucket's figures and signals to a level 0–3, with
+//! hysteresis (up at once, down one level per cool-down).
+
+use crate::audience::AudienceStats;
+use crate::clock::Cadence;
+use crate::volume::WindowStats;
+use serde::{Deserialize, Serialize};
+use vigie_model::{CrisisLevel, DetectionSettings, Signal, SignalKind};
+
+/// Score from which a volume spike or negative surge means vigilance (p ≤ 1e-4).
+pub const VIGILANCE_SCORE: f64 = 4.0;
+/// Score from which a negative surge can mean alert (p ≤ 1e-6).
+pub const ALERT_SCORE: f64 = 6.0;
+/// Consecutive closed buckets with crisis conditions needed for level 3.
+pub const CRISIS_SUSTAIN_BUCKETS: u32 = 2;
+/// Recent influencer signals kept for the rules and explanations.
+const MAX_RECENT_INFLUENCERS: usize = 16;
+
+/// What one closed bucket brings to the rules.
+#[derive(Debug, Clone, Copy)]
+pub struct BucketFacts<'a> {
+    /// End of the bucket (and of the window), epoch ms.
+    pub end_ms: i64,
+    /// After the warm-up.
+    pub warm: bool,
+    /// Volume figures of the window.
+    pub volume: &'a WindowStats,
+    /// Audience figures of the window.
+    pub audience: &'a AudienceStats,
+    /// Signals raised since the previous closed bucket (including this bucket's).
+    pub signals: &'a [Signal],
+}
+
+/// Which rule held on the last evaluated bucket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleCheck {
+    /// A volume spike, negative surge, others-speak or influencer signal is strong enough.
+    pub vigilance: bool,
+    /// A strong negative surge with enough negative mentions.
+    pub alert: bool,
+    /// Alert conditions plus spread (many authors, an influencer, or others speaking).
+    pub crisis_conditions: bool,
+}
+
+/// A level change decided by the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// Level before.
+    pub from: CrisisLevel,
+    /// Level after.
+    pub to: CrisisLevel,
+    /// A step down after a cool-down without support.
+    pub cooled_down: bool,
+}
+
+/// The level of a watch and what the hysteresis needs to remember.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LevelState {
+    /// Current level.
+    pub level: CrisisLevel,
+    /// When the current level was entered.
+    pub since_ms: Option<i64>,
+    /// Last bucket whose signals supported the current level (target ≥ level).
+    pub last_support_ms: Option<i64>,
+    /// Consecutive buckets with crisis conditions.
+    pub crisis_streak: u32,
+    /// Influencer signals of the last window.
+    pub recent_influencers: Vec<Signal>,
+    /// Rules of the last evaluated bucket.
+    pub last_check: RuleCheck,
+}
+
+fn max_score(signals: &[Signal], kind: SignalKind) -> f64 {
+    signals
+        .iter()
+        .filter(|s| s.kind == kind)
+        .map(|s| s.score)
+        .fold(0.0, f64::max)
+}
+
+impl LevelState {
+    /// Applies the rules to one closed bucket; returns the change, if any.
+    ///
+    /// - 1 vigilance: a volume spike, negative surge or `OthersSpeakForYou` with score ≥
+    ///   [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE), or an influencer joined within the window;
+    /// - 2 alert: a negative surge with score ≥ [`ALERT_SCORE`](crate::ALERT_SCORE) and at least
+    ///   `min_negative_for_alert` negative mentions in the window;
+    /// - 3 crisis: alert conditions and (distinct authors ≥ `min_authors_for_crisis`, or an
+    ///   influencer joined within the window, or others speak for you with score ≥
+    ///   [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE)), on
+    ///   [`CRISIS_SUSTAIN_BUCKETS`](crate::CRISIS_SUSTAIN_BUCKETS) consecutive buckets.
+    ///
+    /// Nothing above calm during the warm-up. The level rises at once to the target, possibly
+    /// by several levels; it falls by one level once `cool_down_minutes` passed without a
+    /// bucket whose target reaches the current level, and each further step waits again.
+    pub fn evaluate(
+        &mut self,
+        facts: &BucketFacts<'_>,
+        settings: &DetectionSettings,
+        cadence: &Cadence,
+    ) -> Option<Step> {
+        let horizon = facts.end_ms.saturating_sub(cadence.window_ms);
+        self.recent_influencers
+            .retain(|s| s.at.as_millis() > horizon);
+        for s in facts.signals {
+            if s.kind == SignalKind::InfluencerJoined && s.at.as_millis() > horizon {
+                self.recent_influencers.push(s.clone());
+            }
+        }
+        let excess = self
+            .recent_influencers
+            .len()
+            .saturating_sub(MAX_RECENT_INFLUENCERS);
+        self.recent_influencers.drain(..excess);
+
+        let volume = max_score(facts.signals, SignalKind::VolumeSpike);
+        let negative = max_score(facts.signals, SignalKind::NegativeSurge);
+        let others = max_score(facts.signals, SignalKind::OthersSpeakForYou) >= VIGILANCE_SCORE;
+        let influencer = !self.recent_influencers.is_empty();
+        let vigilance =
+            volume >= VIGILANCE_SCORE || negative >= VIGILANCE_SCORE || others || influencer;
+        let alert = negative >= ALERT_SCORE
+            && facts.volume.negative >= u64::from(settings.min_negative_for_alert);
+        let spread = facts.audience.distinct_authors >= u64::from(settings.min_authors_for_crisis)
+            || influencer
+            || others;
+        let crisis_conditions = alert && spread;
+        self.crisis_streak = if crisis_conditions {
+            self.crisis_streak.saturating_add(1)
+        } else {
+            0
+        };
+        self.last_check = RuleCheck {
+            vigilance,
+            alert,
+            crisis_conditions,
+        };
+        let target = if !facts.warm {
+            CrisisLevel::Calm
+        } else if crisis_conditions && self.crisis_streak >= CRISIS_SUSTAIN_BUCKETS {
+            CrisisLevel::Crisis
+        } else if alert {
+            CrisisLevel::Alert
+        } else if vigilance {
+            CrisisLevel::Vigilance
+        } else {
+            CrisisLevel::Calm
+        };
+
+        let from = self.level;
+        if target > CrisisLevel::Calm && target >= from {
+            self.last_support_ms = Some(facts.end_ms);
+        }
+        if target > from {
+            self.level = target;
+            self.since_ms = Some(facts.end_ms);
+            return Some(Step {
+                from,
+                to: target,
+                cooled_down: false,
+            });
+        }
+        if target < from {
+            let last = self
+                .last_support_ms
+                .or(self.since_ms)
+                .unwrap_or(facts.end_ms);
+            if facts.end_ms.saturating_sub(last) >= cadence.cool_down_ms {
+                let to = CrisisLevel::from_u8(from.as_u8().saturating_sub(1));
+                self.level = to;
+                self.since_ms = Some(facts.end_ms);
+                // The next step down waits a full cool-down again.
+                self.last_support_ms = Some(facts.end_ms);
+                return Some(Step {
+                    from,
+                    to,
+                    cooled_down: true,
+                });
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigie_model::{Timestamp, WatchId, WorkspaceId};
+
+    fn sig(kind: SignalKind, score: f64, at: i64) -> Signal {
+        Signal {
+            workspace: WorkspaceId::new("w").unwrap(),
+            watch: WatchId::new("x").unwrap(),
+            at: Timestamp::from_millis(at),
+            kind,
+            score,
+            observed: 0.0,
+            expected: 0.0,
+            detail: String::new(),
+        }
+    }
+
+    struct Case {
+        state: LevelState,
+        settings: DetectionSettings,
+        cadence: Cadence,
+        t: i64,
+    }
+
+    impl Case {
+        fn new() -> Self {
+            let settings = DetectionSettings::default();
+            Self {
+                state: LevelState::default(),
+                cadence: Cadence::new(&settings),
+                settings,
+                t: 0,
+            }
+        }
+        fn bucket(&mut self, negative: u64, authors: u64, signals: &[Signal]) -> Option<Step> {
+            self.t += 300_000;
+            let v = WindowStats {
+                negative,
+                ..Default::default()
+            };
+            let a = AudienceStats {
+                distinct_authors: authors,
+                ..Default::default()
+            };
+            let facts = BucketFacts {
+                end_ms: self.t,
+                warm: true,
+                volume: &v,
+                audience: &a,
+                signals,
+            };
+            self.state.evaluate(&facts, &self.settings, &self.cadence)
+        }
+    }
+
+    #[test]
+    fn steps_up_at_once_and_crisis_needs_two_buckets() {
+        let mut c = Case::new();
+        assert_eq!(c.bucket(0, 3, &[]), None);
+        let surge = [sig(SignalKind::NegativeSurge, 12.0, 0)];
+        let s = c.bucket(40, 50, &surge).unwrap();
+        assert_eq!((s.from, s.to), (CrisisLevel::Calm, CrisisLevel::Alert));
+        let s = c.bucket(60, 80, &surge).unwrap();
+        assert_eq!(s.to, CrisisLevel::Crisis);
+    }
+
+    #[test]
+    fn moderate_scores_mean_vigilance_and_few_negatives_no_alert() {
+        let mut c = Case::new();
+        let s = c
+            .bucket(3, 3, &[sig(SignalKind::VolumeSpike, 4.5, 0)])
+            .unwrap();
+        assert_eq!(s.to, CrisisLevel::Vigilance);
+        // A strong surge of only 5 negative mentions stays below alert.
+        assert_eq!(
+            c.bucket(5, 5, &[sig(SignalKind::NegativeSurge, 9.0, 0)]),
+            None
+        );
+        assert_eq!(c.state.level, CrisisLevel::Vigilance);
+        assert_eq!(
+            c.bucket(2, 2, &[sig(SignalKind::VolumeSpike, 3.2, 0)]),
+            None
+        );
+    }
+
+    #[test]
+    fn steps_down_one_level_per_cool_down() {
+        let mut c = Case::new();
+        let surge = [sig(SignalKind::NegativeSurge, 12.0, 0)];
+        c.bucket(40, 50, &surge);
+        c.bucket(40, 50, &surge);
+        assert_eq!(c.state.level, CrisisLevel::Crisis);
+        let mut downs = Vec::new();
+        for i in 0..60 {
+            if let Some(s) = c.bucket(0, 1, &[]) {
+                assert!(s.cooled_down);
+                downs.push((i, s.to));
+            }
+        }
+        // 60-minute cool-down with 5-minute buckets: a step every 12 buckets.
+        assert_eq!(
+            downs,
+            vec![
+                (11, CrisisLevel::Alert),
+                (23, CrisisLevel::Vigilance),
+                (35, CrisisLevel::Calm)
+            ]
+        );
+    }
+
+    #[test]
+    fn flapping_does_not_spam_changes() {
+        let mut c = Case::new();
+        let spike = [sig(SignalKind::VolumeSpike, 5.0, 0)];
+        let mut changes = 0;
+        for i in 0..48u32 {
+            let signals: &[Signal] = if i.is_multiple_of(2) { &spike } else { &[] };
+            changes += usize::from(c.bucket(0, 1, signals).is_some());
+        }
+        assert_eq!(changes, 1);
+    }
+
+    #[test]
+    fn influencer_counts_for_the_window_only() {
+        let mut c = Case::new();
+        let inf = [sig(SignalKind::InfluencerJoined, 3.0, 200_000)];
+        let s = c.bucket(0, 1, &inf).unwrap();
+        assert_eq!(s.to, CrisisLevel::Vigilance);
+        for _ in 0..7 {
+            c.bucket(0, 1, &[]);
+        }
+        assert!(c.state.recent_influencers.is_empty());
+        assert!(!c.state.last_check.vigilance);
+    }
+
+    #[test]
+    fn nothing_during_warm_up() {
+        let mut c = Case::new();
+        let v = WindowStats {
+            negative: 100,
+            ..Default::default()
+        };
+        let a = AudienceStats::default();
+        let signals = [sig(SignalKind::NegativeSurge, 50.0, 0)];
+        let facts = BucketFacts {
+            end_ms: 300_000,
+            warm: false,
+            volume: &v,
+            audience: &a,
+            signals: &signals,
+        };
+        assert_eq!(c.state.evaluate(&facts, &c.settings, &c.cadence), None);
+    }
+}

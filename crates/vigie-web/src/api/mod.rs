@@ -1,0 +1,125 @@
+//! The JSON API under `/api/v1`: one module per resource, and the lookups they share.
+
+mod events;
+mod levels;
+mod mentions;
+mod workspaces;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::routing::get;
+use serde::Serialize;
+use vigie_model::{WatchId, WorkspaceId};
+use vigie_store::WatchRecord;
+
+/// The `/api/v1` routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/workspaces", get(workspaces::list_workspaces))
+        .route("/workspaces/{ws}/watches", get(workspaces::list_watches))
+        .route("/workspaces/{ws}/mentions", get(mentions::list_mentions))
+        .route("/workspaces/{ws}/levels", get(levels::current_levels))
+        .route(
+            "/workspaces/{ws}/levels/history",
+            get(levels::level_history),
+        )
+        .route("/workspaces/{ws}/incidents", get(events::list_incidents))
+        .route("/workspaces/{ws}/signals", get(events::list_signals))
+}
+
+/// A list answer: `{"items": [...]}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Items<T> {
+    pub items: Vec<T>,
+}
+
+/// The workspace named in the path, if it is configured or has data in the store (404
+/// otherwise, including for ids that are not valid slugs).
+pub(crate) async fn workspace(state: &AppState, raw: &str) -> Result<WorkspaceId, ApiError> {
+    let unknown = || ApiError::not_found(format!("unknown workspace {raw:?}"));
+    let id = WorkspaceId::new(raw).map_err(|_| unknown())?;
+    if state.config.workspace(&id).is_some() || state.store.list_workspaces().await?.contains(&id) {
+        Ok(id)
+    } else {
+        Err(unknown())
+    }
+}
+
+/// The watches of a workspace: those recorded in the store (active or not, in their order),
+/// then configured watches not recorded yet.
+pub(crate) async fn known_watches(
+    state: &AppState,
+    ws: &WorkspaceId,
+) -> Result<Vec<WatchRecord>, ApiError> {
+    let mut watches = state.store.list_watches(ws).await?;
+    if let Some(config) = state.config.workspace(ws) {
+        for w in &config.watches {
+            if !watches.iter().any(|r| r.id == w.id) {
+                watches.push(WatchRecord {
+                    id: w.id.clone(),
+                    name: w.name.clone(),
+                    query: w.query.source().to_owned(),
+                    languages: w.languages.clone(),
+                    own_accounts: w.own_accounts.clone(),
+                    active: true,
+                });
+            }
+        }
+    }
+    Ok(watches)
+}
+
+/// A `watch` parameter: a watch of the workspace (400 if not a slug, 404 if unknown).
+pub(crate) async fn watch_param(
+    state: &AppState,
+    ws: &WorkspaceId,
+    raw: Option<&str>,
+) -> Result<Option<WatchId>, ApiError> {
+    let Some(raw) = raw.filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let id = WatchId::new(raw).map_err(|e| ApiError::bad_request(format!("invalid watch: {e}")))?;
+    if known_watches(state, ws).await?.iter().any(|w| w.id == id) {
+        Ok(Some(id))
+    } else {
+        Err(ApiError::not_found(format!(
+            "unknown watch {raw:?} in workspace {ws}"
+        )))
+    }
+}
+
+/// A `limit` parameter: a whole number from 1 to `max`, `default` when absent.
+pub(crate) fn limit_param(raw: Option<&str>, default: u32, max: u32) -> Result<u32, ApiError> {
+    match raw.filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_request(format!(
+                "invalid limit: expected a whole number from 1 to {max}, got {s:?}"
+            ))),
+        },
+    }
+}
+
+/// A malformed or unknown query parameter.
+pub(crate) fn query_rejection(e: QueryRejection) -> ApiError {
+    ApiError::bad_request(format!("invalid query string: {}", e.body_text()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_is_bounded() {
+        assert_eq!(limit_param(None, 50, 1000).unwrap(), 50);
+        assert_eq!(limit_param(Some(""), 50, 1000).unwrap(), 50);
+        assert_eq!(limit_param(Some("1000"), 50, 1000).unwrap(), 1000);
+        for bad in ["0", "1001", "-1", "ten"] {
+            let e = limit_param(Some(bad), 50, 1000).unwrap_err();
+            assert!(e.message.starts_with("invalid limit:"), "{}", e.message);
+        }
+    }
+}

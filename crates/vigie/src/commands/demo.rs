@@ -1,0 +1,362 @@
+//! `vigie demo`: the showcase on the embedded default. Generates a seeded crisis story,
+//! replays it through the whole chain into a fresh SQLite file, and prints the timeline of
+//! crisis levels with their explanations. Everything printed on stdout derives from the
+//! story's event times, so the same seed prints the same text; wall-clock figures go to
+//! stderr.
+
+use super::ensure_parent_dir;
+use crate::cli::DemoArgs;
+use crate::output::progress;
+use anyhow::{Context, bail};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use vigie_config::Config;
+use vigie_connect::demo::{DemoOptions, DemoScenario, generate};
+use vigie_model::{CrisisLevel, LevelChange, Timestamp, WorkspaceId};
+use vigie_pipeline::{Envelope, PipelineBuilder, PipelineEvent};
+use vigie_store::Store;
+
+/// Mentions per batch sent into the pipeline.
+const BATCH: usize = 256;
+
+/// Runs the demo.
+pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let config = Arc::new(Config::embedded_default());
+    let workspace = config
+        .workspaces
+        .first()
+        .map(|w| w.id.clone())
+        .context("the embedded configuration has no workspace")?;
+    let opts = DemoOptions {
+        seed: args.seed,
+        chatter_days: args.days,
+        ..DemoOptions::default()
+    };
+    let scenario = generate(&opts);
+    let mut out = String::new();
+    write_story(&mut out, &args, &scenario);
+    print!("{out}");
+
+    let db = prepare_database(&args.database, args.force)?;
+    let store: Arc<dyn Store> = vigie_store::open_store(&db)
+        .await
+        .with_context(|| format!("opening {}", args.database.display()))?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let pipeline = PipelineBuilder::new(config.clone(), store.clone())
+        .events(tx)
+        .start()
+        .await?;
+    let ingest = pipeline.ingest();
+
+    let started = Instant::now();
+    let bar = progress(scenario.mentions.len() as u64, "replaying");
+    let first = scenario
+        .mentions
+        .first()
+        .map_or(Timestamp::default(), |m| m.published_at);
+    for batch in scenario.mentions.chunks(BATCH) {
+        if args.speed > 0.0 {
+            if let Some(m) = batch.first() {
+                let story_secs = m.published_at.millis_since(first) as f64 / 1000.0;
+                let due = Duration::from_secs_f64(story_secs / args.speed);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+        ingest
+            .send(Envelope {
+                workspace: workspace.clone(),
+                source: None,
+                mentions: batch.to_vec(),
+                cursor: None,
+            })
+            .await?;
+        bar.inc(batch.len() as u64);
+    }
+    drop(ingest);
+    let report = pipeline.shutdown().await?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+    eprintln!(
+        "(replayed {} mentions in {elapsed:.1} s: {:.0} mentions/s through the whole chain)",
+        report.received,
+        report.received as f64 / elapsed.max(1e-9)
+    );
+
+    let mut changes = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        if let PipelineEvent::LevelChanged(c) = event {
+            changes.push(c);
+        }
+    }
+    let mut out = String::new();
+    write_timeline(&mut out, &changes, scenario.onset, args.details);
+    write_onset_summary(
+        &mut out,
+        &changes,
+        scenario.onset,
+        &config.workspaces[0].watches[0].id,
+    );
+    write_incidents(&mut out, store.as_ref(), &workspace, scenario.onset).await?;
+    let signals = store.list_signals(&workspace, None, u32::MAX).await?.len();
+    let _ = writeln!(
+        out,
+        "\nStored in {}: {} mentions ({} duplicates), {signals} signals, {} level changes.",
+        args.database.display(),
+        report.stored,
+        report.duplicates,
+        report.level_changes
+    );
+    let _ = writeln!(
+        out,
+        "Explore it: cargo run --release -- serve --database {}\n  then open http://127.0.0.1:8080/api/v1/workspaces/{workspace}/levels",
+        args.database.display()
+    );
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Removes the previous demo database (the demo always starts from an empty one).
+fn prepare_database(path: &Path, force: bool) -> anyhow::Result<String> {
+    let is_default = path == Path::new("vigie-data/demo.db");
+    if path.exists() && !is_default && !force {
+        bail!(
+            "{} exists; the demo recreates its database: pass --force to overwrite it, or choose another path",
+            path.display()
+        );
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let p = format!("{}{suffix}", path.display());
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("removing {p}")),
+        }
+    }
+    let s = path.display().to_string();
+    ensure_parent_dir(&s)?;
+    Ok(s)
+}
+
+fn hm(t: Timestamp) -> String {
+    t.to_datetime().format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn relative(t: Timestamp, onset: Timestamp) -> String {
+    let mins = t.millis_since(onset).div_euclid(60_000);
+    let sign = if mins < 0 { "-" } else { "+" };
+    let m = mins.abs();
+    if m >= 60 * 24 {
+        format!("{sign}{}d{:02}h", m / 1440, (m % 1440) / 60)
+    } else if m >= 60 {
+        format!("{sign}{}h{:02}", m / 60, m % 60)
+    } else {
+        format!("{sign}{m} min")
+    }
+}
+
+fn write_story(out: &mut String, args: &DemoArgs, s: &DemoScenario) {
+    let _ = writeln!(
+        out,
+        "Vigie demo: a crisis at the (fictional) coffee-shop chain Orsane, replayed through the whole chain\n\
+         seed {}, {} mentions generated; times in UTC (Paris is UTC+1)\n\nThe story",
+        args.seed,
+        s.mentions.len()
+    );
+    for p in &s.phases {
+        let _ = writeln!(out, "  {}  {:<18} {}", hm(p.start), p.name, p.description);
+    }
+    let _ = writeln!(out);
+}
+
+fn write_timeline(out: &mut String, changes: &[LevelChange], onset: Timestamp, details: bool) {
+    let _ = writeln!(
+        out,
+        "Timeline of crisis levels (relative to the trigger post at {})",
+        hm(onset)
+    );
+    if changes.is_empty() {
+        let _ = writeln!(out, "  no level change");
+    }
+    for c in changes {
+        let e = &c.explanation;
+        let _ = writeln!(
+            out,
+            "\n  {}  {:>9}  {:<7} {} → {}",
+            hm(c.at),
+            relative(c.at, onset),
+            c.watch.as_str(),
+            c.from,
+            c.to
+        );
+        let _ = writeln!(out, "      {}", e.summary);
+        if !details {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "      window {} min: {} mentions (expected {:.1}), {} negative (expected {:.1}), {} distinct authors, {:.0} % other voices",
+            e.window_minutes,
+            e.mentions,
+            e.expected_mentions,
+            e.negative,
+            e.expected_negative,
+            e.distinct_authors,
+            e.others_share * 100.0
+        );
+        if !e.signals.is_empty() {
+            let list: Vec<String> = e
+                .signals
+                .iter()
+                .map(|s| format!("{} (score {:.1}: {})", s.kind.as_str(), s.score, s.detail))
+                .collect();
+            let _ = writeln!(out, "      signals: {}", list.join("; "));
+        }
+        if !e.top_terms.is_empty() {
+            let list: Vec<String> = e
+                .top_terms
+                .iter()
+                .take(8)
+                .map(|t| format!("{} ({})", t.term, t.count))
+                .collect();
+            let _ = writeln!(out, "      top terms: {}", list.join(", "));
+        }
+        if !e.top_hashtags.is_empty() {
+            let list: Vec<String> = e
+                .top_hashtags
+                .iter()
+                .take(5)
+                .map(|t| format!("{} ({})", t.term, t.count))
+                .collect();
+            let _ = writeln!(out, "      top hashtags: {}", list.join(", "));
+        }
+        if !e.top_authors.is_empty() {
+            let list: Vec<String> = e
+                .top_authors
+                .iter()
+                .take(4)
+                .map(|a| {
+                    format!(
+                        "@{} ({} followers{})",
+                        a.handle,
+                        a.followers,
+                        if a.verified { ", verified" } else { "" }
+                    )
+                })
+                .collect();
+            let _ = writeln!(out, "      top authors: {}", list.join(", "));
+        }
+        for p in e.samples.iter().take(3) {
+            let text: String = p.text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let short: String = text.chars().take(140).collect();
+            let ell = if text.chars().count() > 140 {
+                "…"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "      > @{} ({}, reach {}, {}): {short}{ell}",
+                p.author,
+                p.source,
+                p.reach,
+                p.sentiment.as_str()
+            );
+        }
+    }
+    let _ = writeln!(out);
+}
+
+fn write_onset_summary(
+    out: &mut String,
+    changes: &[LevelChange],
+    onset: Timestamp,
+    brand: &vigie_model::WatchId,
+) {
+    let brand_changes: Vec<&LevelChange> = changes.iter().filter(|c| &c.watch == brand).collect();
+    let before = brand_changes
+        .iter()
+        .filter(|c| c.at < onset)
+        .map(|c| c.to)
+        .max()
+        .unwrap_or(CrisisLevel::Calm);
+    let _ = writeln!(
+        out,
+        "Detection of the crisis on watch `{brand}` (onset = trigger post at {})",
+        hm(onset)
+    );
+    let _ = writeln!(out, "  highest level before the onset: {before}");
+    for level in [
+        CrisisLevel::Vigilance,
+        CrisisLevel::Alert,
+        CrisisLevel::Crisis,
+    ] {
+        match brand_changes
+            .iter()
+            .find(|c| c.at >= onset && c.to >= level)
+        {
+            Some(c) => {
+                let _ = writeln!(
+                    out,
+                    "  level {level} reached {} after the onset ({})",
+                    relative(c.at, onset).trim_start_matches('+'),
+                    hm(c.at)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "  level {level} never reached");
+            }
+        }
+    }
+    if let Some(back) = brand_changes
+        .iter()
+        .filter(|c| c.at > onset && c.to == CrisisLevel::Calm)
+        .last()
+    {
+        let _ = writeln!(
+            out,
+            "  back to calm {} after the onset ({})",
+            relative(back.at, onset).trim_start_matches('+'),
+            hm(back.at)
+        );
+    }
+    let _ = writeln!(out);
+}
+
+async fn write_incidents(
+    out: &mut String,
+    store: &dyn Store,
+    workspace: &WorkspaceId,
+    onset: Timestamp,
+) -> anyhow::Result<()> {
+    let mut incidents = store.list_incidents(workspace).await?;
+    incidents.sort_by_key(|i| (i.opened_at, i.id));
+    let _ = writeln!(
+        out,
+        "Incidents (signals and level changes grouped per watch)"
+    );
+    if incidents.is_empty() {
+        let _ = writeln!(out, "  none");
+    }
+    for i in &incidents {
+        let closed = i
+            .closed_at
+            .map_or_else(|| "still open".to_owned(), |t| format!("closed {}", hm(t)));
+        let _ = writeln!(
+            out,
+            "  #{} {}: opened {} ({}), peak {}, {closed}, {} timeline events",
+            i.id,
+            i.watch,
+            hm(i.opened_at),
+            relative(i.opened_at, onset),
+            i.peak_level,
+            i.timeline.len()
+        );
+    }
+    Ok(())
+}
