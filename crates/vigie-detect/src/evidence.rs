@@ -111,6 +111,10 @@ impl EvidenceBucket {
     }
 
     fn add_sample(&mut self, m: &EnrichedMention) {
+        if m.enrichment.own_account {
+            // Samples show what others say; the organization knows its own posts.
+            return;
+        }
         let negative = m.enrichment.sentiment.label == SentimentLabel::Negative;
         let reach = m.enrichment.reach;
         if self.samples.len() >= SAMPLES_PER_BUCKET

@@ -244,7 +244,9 @@ impl Detector for VolumeDetector {
             self.advance_to(t, out);
         }
         self.state.open_all += 1;
-        if m.enrichment.sentiment.label == SentimentLabel::Negative {
+        // The organization's own posts (apologies, answers to complaints) are never backlash,
+        // even when their words score negative.
+        if m.enrichment.sentiment.label == SentimentLabel::Negative && !m.enrichment.own_account {
             self.state.open_negative += 1;
         }
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use vigie_enrich::Enricher;
-use vigie_model::{Clock, EnrichedMention};
+use vigie_model::{Clock, EnrichedMention, Mention};
 
 /// An enriched batch on its way to the sink.
 #[derive(Debug)]
@@ -64,6 +64,7 @@ pub(crate) async fn run_enrichment(
                         .into_iter()
                         .map(|mut m| {
                             m.received_at.get_or_insert(now);
+                            strip_nul(&mut m);
                             enricher.enrich(&envelope.workspace, m)
                         })
                         .collect();
@@ -90,4 +91,54 @@ pub(crate) async fn run_enrichment(
         }
     }
     rejected
+}
+
+/// PostgreSQL text cannot hold NUL characters (SQLite can): replace them everywhere so a
+/// batch stores the same way on both backends instead of failing on one.
+fn strip_nul(m: &mut Mention) {
+    fn fix(s: &mut String) {
+        if s.contains('\0') {
+            *s = s.replace('\0', "\u{FFFD}");
+        }
+    }
+    for s in [
+        &mut m.source,
+        &mut m.external_id,
+        &mut m.text,
+        &mut m.author.handle,
+    ] {
+        fix(s);
+    }
+    for s in [
+        &mut m.url,
+        &mut m.title,
+        &mut m.lang,
+        &mut m.author.name,
+        &mut m.reply_to,
+        &mut m.quote_of,
+        &mut m.repost_of,
+        &mut m.country,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        fix(s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_characters_are_replaced() {
+        let mut m: Mention = serde_json::from_str(
+            r#"{"source":"t","external_id":"a\u0000b","author":{"handle":"h","name":"x\u0000"},"published_at":"2026-03-01T10:00:00Z","text":"x\u0000y"}"#,
+        )
+        .unwrap();
+        strip_nul(&mut m);
+        assert_eq!(m.external_id, "a\u{FFFD}b");
+        assert_eq!(m.text, "x\u{FFFD}y");
+        assert_eq!(m.author.name.as_deref(), Some("x\u{FFFD}"));
+    }
 }

@@ -37,55 +37,49 @@ macro_rules! impl_store {
                 workspace: &::vigie_model::WorkspaceId,
                 watches: &[$crate::WatchRecord],
             ) -> $crate::StoreResult<()> {
-                use $crate::StoreError;
                 use ::sqlx::types::Json;
-                let op = "sync watches";
+                use $crate::{StoreError, sql};
+                let op = StoreError::query("sync watches");
                 let ws = workspace.as_str();
-                let mut tx = self.pool.begin().await.map_err(StoreError::query(op))?;
-                ::sqlx::query("INSERT INTO workspaces (id) VALUES ($1) ON CONFLICT (id) DO NOTHING")
+                let mut tx = self.pool.begin().await.map_err(op)?;
+                ::sqlx::query(sql::ENSURE_WORKSPACE)
                     .bind(ws)
                     .execute(&mut *tx)
                     .await
-                    .map_err(StoreError::query(op))?;
-                ::sqlx::query("UPDATE watches SET active = FALSE WHERE workspace = $1")
+                    .map_err(op)?;
+                ::sqlx::query(sql::DEACTIVATE_WATCHES)
                     .bind(ws)
                     .execute(&mut *tx)
                     .await
-                    .map_err(StoreError::query(op))?;
+                    .map_err(op)?;
                 for (position, w) in watches.iter().enumerate() {
-                    ::sqlx::query(
-                        "INSERT INTO watches \
-                         (workspace, id, position, name, query, languages, own_accounts, active) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                         ON CONFLICT (workspace, id) DO UPDATE SET \
-                         position = excluded.position, name = excluded.name, \
-                         query = excluded.query, languages = excluded.languages, \
-                         own_accounts = excluded.own_accounts, active = excluded.active",
-                    )
-                    .bind(ws)
-                    .bind(w.id.as_str())
-                    .bind(i32::try_from(position).unwrap_or(i32::MAX))
-                    .bind(&w.name)
-                    .bind(&w.query)
-                    .bind(Json(&w.languages))
-                    .bind(Json(&w.own_accounts))
-                    .bind(w.active)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::query(op))?;
+                    ::sqlx::query(sql::UPSERT_WATCH)
+                        .bind(ws)
+                        .bind(w.id.as_str())
+                        .bind(i32::try_from(position).unwrap_or(i32::MAX))
+                        .bind(&w.name)
+                        .bind(&w.query)
+                        .bind(Json(&w.languages))
+                        .bind(Json(&w.own_accounts))
+                        .bind(w.active)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(op)?;
                 }
-                tx.commit().await.map_err(StoreError::query(op))
+                tx.commit().await.map_err(op)
             }
 
-            async fn list_workspaces(&self) -> $crate::StoreResult<Vec<::vigie_model::WorkspaceId>> {
-                let rows: Vec<(String,)> = ::sqlx::query_as("SELECT id FROM workspaces")
+            async fn list_workspaces(
+                &self,
+            ) -> $crate::StoreResult<Vec<::vigie_model::WorkspaceId>> {
+                let rows: Vec<(String,)> = ::sqlx::query_as($crate::sql::LIST_WORKSPACES)
                     .fetch_all(&self.pool)
                     .await
                     .map_err($crate::StoreError::query("list workspaces"))?;
                 let mut out = rows
                     .into_iter()
                     .map(|(id,)| $crate::codec::parse_id("workspace id", id))
-                    .collect::<Result<Vec<::vigie_model::WorkspaceId>, _>>()?;
+                    .collect::<$crate::StoreResult<Vec<::vigie_model::WorkspaceId>>>()?;
                 out.sort();
                 Ok(out)
             }
@@ -94,78 +88,39 @@ macro_rules! impl_store {
                 &self,
                 workspace: &::vigie_model::WorkspaceId,
             ) -> $crate::StoreResult<Vec<$crate::WatchRecord>> {
-                use $crate::codec::{from_json, parse_id};
-                use ::sqlx::types::Json;
-                type Row = (String, String, String, Json<::serde_json::Value>, Json<::serde_json::Value>, bool);
-                let rows: Vec<Row> = ::sqlx::query_as(
-                    "SELECT id, name, query, languages, own_accounts, active FROM watches \
-                     WHERE workspace = $1 ORDER BY active DESC, position, id",
-                )
-                .bind(workspace.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::StoreError::query("list watches"))?;
-                rows.into_iter()
-                    .map(|(id, name, query, languages, own_accounts, active)| {
-                        Ok($crate::WatchRecord {
-                            id: parse_id("watch id", id)?,
-                            name,
-                            query,
-                            languages: from_json("watch languages", languages.0)?,
-                            own_accounts: from_json("watch own accounts", own_accounts.0)?,
-                            active,
-                        })
-                    })
-                    .collect()
+                let rows: Vec<$crate::rows::WatchRow> = ::sqlx::query_as($crate::sql::LIST_WATCHES)
+                    .bind(workspace.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::StoreError::query("list watches"))?;
+                rows.into_iter().map($crate::rows::watch_from_row).collect()
             }
 
             async fn insert_mentions(
                 &self,
                 batch: &[::vigie_model::EnrichedMention],
             ) -> $crate::StoreResult<Vec<bool>> {
-                use $crate::StoreError;
                 use $crate::backend::{LINK_CHUNK, MENTION_CHUNK};
                 use $crate::codec::to_i64;
-                use ::sqlx::types::Json;
-                use std::collections::{BTreeSet, HashMap};
-                let op = "insert mentions";
-                let mut is_new = vec![false; batch.len()];
+                use $crate::rows::{BatchPlan, InsertedRow, language_of};
+                use $crate::{StoreError, sql};
                 if batch.is_empty() {
-                    return Ok(is_new);
+                    return Ok(Vec::new());
                 }
-                // The first occurrence of each key inside the batch; later ones are duplicates.
-                let mut first: HashMap<(&str, &str, &str), usize> = HashMap::with_capacity(batch.len());
-                let mut unique = Vec::with_capacity(batch.len());
-                for (i, m) in batch.iter().enumerate() {
-                    let key = (m.workspace.as_str(), m.mention.source.as_str(), m.mention.external_id.as_str());
-                    first.entry(key).or_insert_with(|| {
-                        unique.push(i);
-                        i
-                    });
-                }
-                let workspaces: BTreeSet<&str> = batch.iter().map(|m| m.workspace.as_str()).collect();
-
-                let mut tx = self.pool.begin().await.map_err(StoreError::query(op))?;
-                for ws in workspaces {
-                    ::sqlx::query("INSERT INTO workspaces (id) VALUES ($1) ON CONFLICT (id) DO NOTHING")
+                let op = StoreError::query("insert mentions");
+                let mut plan = BatchPlan::new(batch);
+                let mut tx = self.pool.begin().await.map_err(op)?;
+                for ws in plan.workspaces() {
+                    ::sqlx::query(sql::ENSURE_WORKSPACE)
                         .bind(ws)
                         .execute(&mut *tx)
                         .await
-                        .map_err(StoreError::query(op))?;
+                        .map_err(op)?;
                 }
-                // (batch index, store id) of the mentions that were new.
-                let mut inserted: Vec<(usize, i64)> = Vec::new();
-                for chunk in unique.chunks(MENTION_CHUNK) {
-                    let mut qb = ::sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO mentions (workspace, source, external_id, published_at, \
-                         received_at, author_handle, author_followers, author_verified, lang, \
-                         sentiment, sentiment_score, sentiment_confidence, reach, own_account, \
-                         text, url, doc) ",
-                    );
-                    qb.push_values(chunk.iter().filter_map(|&i| batch.get(i)), |mut b, em| {
-                        let m = &em.mention;
-                        let e = &em.enrichment;
-                        let lang = e.language.as_ref().map(|l| l.code.as_str()).or(m.lang.as_deref());
+                for chunk in plan.chunks(MENTION_CHUNK) {
+                    let mut qb = ::sqlx::QueryBuilder::<$db>::new(sql::INSERT_MENTIONS_HEAD);
+                    qb.push_values(chunk, |mut b, em| {
+                        let (m, e) = (&em.mention, &em.enrichment);
                         b.push_bind(em.workspace.as_str())
                             .push_bind(m.source.as_str())
                             .push_bind(m.external_id.as_str())
@@ -174,7 +129,7 @@ macro_rules! impl_store {
                             .push_bind(m.author.handle.as_str())
                             .push_bind(m.author.followers.map(to_i64))
                             .push_bind(m.author.verified)
-                            .push_bind(lang)
+                            .push_bind(language_of(em))
                             .push_bind(e.sentiment.label.as_str())
                             .push_bind(f64::from(e.sentiment.score))
                             .push_bind(f64::from(e.sentiment.confidence))
@@ -182,67 +137,48 @@ macro_rules! impl_store {
                             .push_bind(e.own_account)
                             .push_bind(m.text.as_str())
                             .push_bind(m.url.as_deref())
-                            .push_bind(Json(em));
+                            .push_bind(::sqlx::types::Json(em));
                     });
-                    qb.push(
-                        " ON CONFLICT (workspace, source, external_id) DO NOTHING \
-                         RETURNING id, workspace, source, external_id",
-                    );
-                    let rows: Vec<(i64, String, String, String)> = qb
-                        .build_query_as()
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(StoreError::query(op))?;
-                    for (id, ws, source, external_id) in rows {
-                        let idx = first.get(&(ws.as_str(), source.as_str(), external_id.as_str())).copied();
-                        let Some(idx) = idx else {
-                            return Err(StoreError::Corrupt {
-                                what: "insert result",
-                                detail: format!("returned key ({ws}, {source}, {external_id}) is not in the batch"),
-                            });
-                        };
-                        if let Some(flag) = is_new.get_mut(idx) {
-                            *flag = true;
-                        }
-                        inserted.push((idx, id));
+                    qb.push(sql::INSERT_MENTIONS_TAIL);
+                    let rows: Vec<InsertedRow> =
+                        qb.build_query_as().fetch_all(&mut *tx).await.map_err(op)?;
+                    for row in rows {
+                        plan.mark_inserted(row)?;
                     }
                 }
-                let links: Vec<(&str, &str, i64, i64)> = inserted
-                    .iter()
-                    .filter_map(|&(idx, id)| batch.get(idx).map(|m| (m, id)))
-                    .flat_map(|(m, id)| {
-                        m.enrichment.matched_watches.iter().map(move |w| {
-                            (m.workspace.as_str(), w.as_str(), id, m.mention.published_at.as_millis())
-                        })
-                    })
-                    .collect();
-                for chunk in links.chunks(LINK_CHUNK) {
-                    let mut qb = ::sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO mention_watches (workspace, watch, mention_id, published_at) ",
-                    );
+                for chunk in plan.links().chunks(LINK_CHUNK) {
+                    let mut qb = ::sqlx::QueryBuilder::<$db>::new(sql::INSERT_LINKS_HEAD);
                     qb.push_values(chunk, |mut b, &(ws, watch, id, published)| {
-                        b.push_bind(ws).push_bind(watch).push_bind(id).push_bind(published);
+                        b.push_bind(ws)
+                            .push_bind(watch)
+                            .push_bind(id)
+                            .push_bind(published);
                     });
-                    qb.push(" ON CONFLICT DO NOTHING");
-                    qb.build().execute(&mut *tx).await.map_err(StoreError::query(op))?;
+                    qb.push(sql::INSERT_LINKS_TAIL);
+                    qb.build().execute(&mut *tx).await.map_err(op)?;
                 }
-                tx.commit().await.map_err(StoreError::query(op))?;
-                Ok(is_new)
+                tx.commit().await.map_err(op)?;
+                Ok(plan.flags())
             }
 
             async fn list_mentions(
                 &self,
                 filter: &$crate::MentionFilter,
             ) -> $crate::StoreResult<$crate::MentionPage> {
-                use $crate::codec::{clamp_page_limit, from_json, MentionCursor};
-                use ::sqlx::types::Json;
+                use $crate::codec::{MentionCursor, clamp_page_limit};
                 let limit = clamp_page_limit(filter.limit);
-                let cursor = filter.cursor.as_deref().map(MentionCursor::decode).transpose()?;
+                let cursor = filter
+                    .cursor
+                    .as_deref()
+                    .map(MentionCursor::decode)
+                    .transpose()?;
                 let ws = filter.workspace.as_str();
                 let mut qb = ::sqlx::QueryBuilder::<$db>::new("SELECT m.id, m.doc FROM ");
+                // With a watch, walk the join table's (workspace, watch, time) index.
                 let (time, id) = match &filter.watch {
                     Some(watch) => {
-                        qb.push("mention_watches w JOIN mentions m ON m.id = w.mention_id WHERE w.workspace = ")
+                        qb.push("mention_watches w JOIN mentions m ON m.id = w.mention_id")
+                            .push(" WHERE w.workspace = ")
                             .push_bind(ws)
                             .push(" AND w.watch = ")
                             .push_bind(watch.as_str())
@@ -256,10 +192,12 @@ macro_rules! impl_store {
                     }
                 };
                 if let Some(since) = filter.since {
-                    qb.push(format_args!(" AND {time} >= ")).push_bind(since.as_millis());
+                    qb.push(format_args!(" AND {time} >= "))
+                        .push_bind(since.as_millis());
                 }
                 if let Some(until) = filter.until {
-                    qb.push(format_args!(" AND {time} < ")).push_bind(until.as_millis());
+                    qb.push(format_args!(" AND {time} < "))
+                        .push_bind(until.as_millis());
                 }
                 if let Some(sentiment) = filter.sentiment {
                     qb.push(" AND m.sentiment = ").push_bind(sentiment.as_str());
@@ -276,37 +214,19 @@ macro_rules! impl_store {
                 }
                 qb.push(format_args!(" ORDER BY {time} DESC, {id} DESC LIMIT "))
                     .push_bind(i64::from(limit) + 1);
-                let rows: Vec<(i64, Json<::serde_json::Value>)> = qb
+                let rows: Vec<(i64, $crate::rows::JsonDoc)> = qb
                     .build_query_as()
                     .fetch_all(&self.pool)
                     .await
                     .map_err($crate::StoreError::query("list mentions"))?;
-                let more = rows.len() > limit as usize;
-                let items = rows
-                    .into_iter()
-                    .take(limit as usize)
-                    .map(|(id, doc)| {
-                        Ok($crate::StoredMention {
-                            id,
-                            mention: from_json("mention", doc.0)?,
-                        })
-                    })
-                    .collect::<$crate::StoreResult<Vec<_>>>()?;
-                let next_cursor = match items.last() {
-                    Some(last) if more => Some(
-                        MentionCursor {
-                            published_ms: last.mention.mention.published_at.as_millis(),
-                            id: last.id,
-                        }
-                        .encode(),
-                    ),
-                    _ => None,
-                };
-                Ok($crate::MentionPage { items, next_cursor })
+                $crate::rows::page_from_rows(rows, limit)
             }
 
-            async fn count_mentions(&self, workspace: &::vigie_model::WorkspaceId) -> $crate::StoreResult<u64> {
-                let (n,): (i64,) = ::sqlx::query_as("SELECT COUNT(*) FROM mentions WHERE workspace = $1")
+            async fn count_mentions(
+                &self,
+                workspace: &::vigie_model::WorkspaceId,
+            ) -> $crate::StoreResult<u64> {
+                let (n,): (i64,) = ::sqlx::query_as($crate::sql::COUNT_MENTIONS)
                     .bind(workspace.as_str())
                     .fetch_one(&self.pool)
                     .await
@@ -314,33 +234,30 @@ macro_rules! impl_store {
                 Ok($crate::codec::to_u64(n))
             }
 
-            async fn insert_signals(&self, signals: &[::vigie_model::Signal]) -> $crate::StoreResult<()> {
-                use $crate::StoreError;
-                let op = "insert signals";
+            async fn insert_signals(
+                &self,
+                signals: &[::vigie_model::Signal],
+            ) -> $crate::StoreResult<()> {
                 if signals.is_empty() {
                     return Ok(());
                 }
-                let mut tx = self.pool.begin().await.map_err(StoreError::query(op))?;
+                let op = $crate::StoreError::query("insert signals");
+                let mut tx = self.pool.begin().await.map_err(op)?;
                 for s in signals {
-                    ::sqlx::query(
-                        "INSERT INTO signals \
-                         (workspace, watch, occurred_at, kind, score, observed, expected, detail) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                         ON CONFLICT (workspace, watch, occurred_at, kind, detail) DO NOTHING",
-                    )
-                    .bind(s.workspace.as_str())
-                    .bind(s.watch.as_str())
-                    .bind(s.at.as_millis())
-                    .bind(s.kind.as_str())
-                    .bind(s.score)
-                    .bind(s.observed)
-                    .bind(s.expected)
-                    .bind(&s.detail)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::query(op))?;
+                    ::sqlx::query($crate::sql::INSERT_SIGNAL)
+                        .bind(s.workspace.as_str())
+                        .bind(s.watch.as_str())
+                        .bind(s.at.as_millis())
+                        .bind(s.kind.as_str())
+                        .bind(s.score)
+                        .bind(s.observed)
+                        .bind(s.expected)
+                        .bind(&s.detail)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(op)?;
                 }
-                tx.commit().await.map_err(StoreError::query(op))
+                tx.commit().await.map_err(op)
             }
 
             async fn list_signals(
@@ -349,111 +266,72 @@ macro_rules! impl_store {
                 watch: Option<&::vigie_model::WatchId>,
                 limit: u32,
             ) -> $crate::StoreResult<Vec<::vigie_model::Signal>> {
-                use $crate::codec::{parse_id, real_or_nan, ts, MAX_SIGNALS};
-                use $crate::StoreError;
+                use $crate::sql;
                 if limit == 0 {
                     return Ok(Vec::new());
                 }
-                let mut qb = ::sqlx::QueryBuilder::<$db>::new(
-                    "SELECT id, watch, occurred_at, kind, score, observed, expected, detail FROM (\
-                     SELECT id, watch, occurred_at, kind, score, observed, expected, detail \
-                     FROM signals WHERE workspace = ",
-                );
+                let mut qb = ::sqlx::QueryBuilder::<$db>::new(sql::LIST_SIGNALS_HEAD);
                 qb.push_bind(workspace.as_str());
                 if let Some(w) = watch {
                     qb.push(" AND watch = ").push_bind(w.as_str());
                 }
                 qb.push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
-                    .push_bind(i64::from(limit.min(MAX_SIGNALS)))
-                    .push(") recent ORDER BY occurred_at, id");
-                type Row = (i64, String, i64, String, Option<f64>, Option<f64>, Option<f64>, String);
-                let rows: Vec<Row> = qb
+                    .push_bind(i64::from(limit.min($crate::codec::MAX_SIGNALS)))
+                    .push(sql::LIST_SIGNALS_TAIL);
+                let rows: Vec<$crate::rows::SignalRow> = qb
                     .build_query_as()
                     .fetch_all(&self.pool)
                     .await
-                    .map_err(StoreError::query("list signals"))?;
+                    .map_err($crate::StoreError::query("list signals"))?;
                 rows.into_iter()
-                    .map(|(_, w, at, kind, score, observed, expected, detail)| {
-                        Ok(::vigie_model::Signal {
-                            workspace: workspace.clone(),
-                            watch: parse_id("watch id", w)?,
-                            at: ts(at),
-                            kind: ::vigie_model::SignalKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
-                                what: "signal kind",
-                                detail: format!("unknown kind {kind:?}"),
-                            })?,
-                            score: real_or_nan(score),
-                            observed: real_or_nan(observed),
-                            expected: real_or_nan(expected),
-                            detail,
-                        })
-                    })
+                    .map(|row| $crate::rows::signal_from_row(workspace, row))
                     .collect()
             }
 
-            async fn record_level_change(&self, change: &::vigie_model::LevelChange) -> $crate::StoreResult<()> {
-                use $crate::codec::level_to_i16;
-                use $crate::StoreError;
+            async fn record_level_change(
+                &self,
+                change: &::vigie_model::LevelChange,
+            ) -> $crate::StoreResult<()> {
                 use ::sqlx::types::Json;
-                let op = "record level change";
-                let mut tx = self.pool.begin().await.map_err(StoreError::query(op))?;
-                ::sqlx::query(
-                    "INSERT INTO level_changes \
-                     (workspace, watch, occurred_at, from_level, to_level, explanation) \
-                     VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (workspace, watch, occurred_at, from_level, to_level) DO NOTHING",
-                )
-                .bind(change.workspace.as_str())
-                .bind(change.watch.as_str())
-                .bind(change.at.as_millis())
-                .bind(level_to_i16(change.from))
-                .bind(level_to_i16(change.to))
-                .bind(Json(&change.explanation))
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::query(op))?;
-                // A late, older change (a replay) must not overwrite a newer current level.
-                ::sqlx::query(
-                    "INSERT INTO watch_levels (workspace, watch, level, since, explanation) \
-                     VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (workspace, watch) DO UPDATE SET level = excluded.level, \
-                     since = excluded.since, explanation = excluded.explanation \
-                     WHERE excluded.since >= watch_levels.since",
-                )
-                .bind(change.workspace.as_str())
-                .bind(change.watch.as_str())
-                .bind(level_to_i16(change.to))
-                .bind(change.at.as_millis())
-                .bind(Json(&change.explanation))
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::query(op))?;
-                tx.commit().await.map_err(StoreError::query(op))
+                use $crate::codec::level_to_i16;
+                use $crate::sql;
+                let op = $crate::StoreError::query("record level change");
+                let mut tx = self.pool.begin().await.map_err(op)?;
+                ::sqlx::query(sql::INSERT_LEVEL_CHANGE)
+                    .bind(change.workspace.as_str())
+                    .bind(change.watch.as_str())
+                    .bind(change.at.as_millis())
+                    .bind(level_to_i16(change.from))
+                    .bind(level_to_i16(change.to))
+                    .bind(Json(&change.explanation))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(op)?;
+                ::sqlx::query(sql::UPSERT_WATCH_LEVEL)
+                    .bind(change.workspace.as_str())
+                    .bind(change.watch.as_str())
+                    .bind(level_to_i16(change.to))
+                    .bind(change.at.as_millis())
+                    .bind(Json(&change.explanation))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(op)?;
+                tx.commit().await.map_err(op)
             }
 
             async fn current_levels(
                 &self,
                 workspace: &::vigie_model::WorkspaceId,
             ) -> $crate::StoreResult<Vec<$crate::WatchLevel>> {
-                use $crate::codec::{from_json, level_from_i16, parse_id, ts};
-                use ::sqlx::types::Json;
-                let rows: Vec<(String, i16, i64, Json<::serde_json::Value>)> = ::sqlx::query_as(
-                    "SELECT watch, level, since, explanation FROM watch_levels WHERE workspace = $1",
-                )
-                .bind(workspace.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::StoreError::query("current levels"))?;
+                let rows: Vec<$crate::rows::LevelRow> =
+                    ::sqlx::query_as($crate::sql::CURRENT_LEVELS)
+                        .bind(workspace.as_str())
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err($crate::StoreError::query("current levels"))?;
                 let mut out = rows
                     .into_iter()
-                    .map(|(watch, level, since, explanation)| {
-                        Ok($crate::WatchLevel {
-                            watch: parse_id("watch id", watch)?,
-                            level: level_from_i16(level)?,
-                            since: ts(since),
-                            explanation: from_json("explanation", explanation.0)?,
-                        })
-                    })
+                    .map($crate::rows::level_from_row)
                     .collect::<$crate::StoreResult<Vec<_>>>()?;
                 out.sort_by(|a, b| a.watch.cmp(&b.watch));
                 Ok(out)
@@ -464,47 +342,46 @@ macro_rules! impl_store {
                 workspace: &::vigie_model::WorkspaceId,
                 watch: Option<&::vigie_model::WatchId>,
             ) -> $crate::StoreResult<Vec<::vigie_model::LevelChange>> {
-                use $crate::codec::{from_json, level_from_i16, parse_id, ts};
-                use ::sqlx::types::Json;
-                let mut qb = ::sqlx::QueryBuilder::<$db>::new(
-                    "SELECT watch, occurred_at, from_level, to_level, explanation \
-                     FROM level_changes WHERE workspace = ",
-                );
+                let mut qb = ::sqlx::QueryBuilder::<$db>::new($crate::sql::LEVEL_HISTORY_HEAD);
                 qb.push_bind(workspace.as_str());
                 if let Some(w) = watch {
                     qb.push(" AND watch = ").push_bind(w.as_str());
                 }
                 qb.push(" ORDER BY occurred_at, id");
-                let rows: Vec<(String, i64, i16, i16, Json<::serde_json::Value>)> = qb
+                let rows: Vec<$crate::rows::ChangeRow> = qb
                     .build_query_as()
                     .fetch_all(&self.pool)
                     .await
                     .map_err($crate::StoreError::query("level history"))?;
                 rows.into_iter()
-                    .map(|(w, at, from, to, explanation)| {
-                        Ok(::vigie_model::LevelChange {
-                            workspace: workspace.clone(),
-                            watch: parse_id("watch id", w)?,
-                            at: ts(at),
-                            from: level_from_i16(from)?,
-                            to: level_from_i16(to)?,
-                            explanation: from_json("explanation", explanation.0)?,
-                        })
-                    })
+                    .map(|row| $crate::rows::change_from_row(workspace, row))
                     .collect()
             }
 
-            async fn save_incident(&self, incident: &::vigie_model::Incident) -> $crate::StoreResult<i64> {
-                use $crate::codec::level_to_i16;
-                use $crate::StoreError;
+            async fn save_incident(
+                &self,
+                incident: &::vigie_model::Incident,
+            ) -> $crate::StoreResult<i64> {
                 use ::sqlx::types::Json;
-                let op = "save incident";
+                use $crate::codec::level_to_i16;
+                use $crate::{StoreError, sql};
+                let op = StoreError::query("save incident");
                 if incident.id == 0 {
-                    let (id,): (i64,) = ::sqlx::query_as(
-                        "INSERT INTO incidents \
-                         (workspace, watch, opened_at, closed_at, peak_level, level, timeline) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                    )
+                    let (id,): (i64,) = ::sqlx::query_as(sql::INSERT_INCIDENT)
+                        .bind(incident.workspace.as_str())
+                        .bind(incident.watch.as_str())
+                        .bind(incident.opened_at.as_millis())
+                        .bind(incident.closed_at.map(|t| t.as_millis()))
+                        .bind(level_to_i16(incident.peak_level))
+                        .bind(level_to_i16(incident.level))
+                        .bind(Json(&incident.timeline))
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(op)?;
+                    return Ok(id);
+                }
+                let done = ::sqlx::query(sql::UPDATE_INCIDENT)
+                    .bind(incident.id)
                     .bind(incident.workspace.as_str())
                     .bind(incident.watch.as_str())
                     .bind(incident.opened_at.as_millis())
@@ -512,30 +389,16 @@ macro_rules! impl_store {
                     .bind(level_to_i16(incident.peak_level))
                     .bind(level_to_i16(incident.level))
                     .bind(Json(&incident.timeline))
-                    .fetch_one(&self.pool)
+                    .execute(&self.pool)
                     .await
-                    .map_err(StoreError::query(op))?;
-                    return Ok(id);
-                }
-                let done = ::sqlx::query(
-                    "UPDATE incidents SET watch = $3, opened_at = $4, closed_at = $5, \
-                     peak_level = $6, level = $7, timeline = $8 WHERE id = $1 AND workspace = $2",
-                )
-                .bind(incident.id)
-                .bind(incident.workspace.as_str())
-                .bind(incident.watch.as_str())
-                .bind(incident.opened_at.as_millis())
-                .bind(incident.closed_at.map(|t| t.as_millis()))
-                .bind(level_to_i16(incident.peak_level))
-                .bind(level_to_i16(incident.level))
-                .bind(Json(&incident.timeline))
-                .execute(&self.pool)
-                .await
-                .map_err(StoreError::query(op))?;
+                    .map_err(op)?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::Invalid {
                         what: "incident",
-                        detail: format!("no incident {} in workspace {}", incident.id, incident.workspace),
+                        detail: format!(
+                            "no incident {} in workspace {}",
+                            incident.id, incident.workspace
+                        ),
                     });
                 }
                 Ok(incident.id)
@@ -545,30 +408,14 @@ macro_rules! impl_store {
                 &self,
                 workspace: &::vigie_model::WorkspaceId,
             ) -> $crate::StoreResult<Vec<::vigie_model::Incident>> {
-                use $crate::codec::{from_json, level_from_i16, parse_id, ts};
-                use ::sqlx::types::Json;
-                type Row = (i64, String, i64, Option<i64>, i16, i16, Json<::serde_json::Value>);
-                let rows: Vec<Row> = ::sqlx::query_as(
-                    "SELECT id, watch, opened_at, closed_at, peak_level, level, timeline \
-                     FROM incidents WHERE workspace = $1 ORDER BY opened_at DESC, id DESC",
-                )
-                .bind(workspace.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::StoreError::query("list incidents"))?;
+                let rows: Vec<$crate::rows::IncidentRow> =
+                    ::sqlx::query_as($crate::sql::LIST_INCIDENTS)
+                        .bind(workspace.as_str())
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err($crate::StoreError::query("list incidents"))?;
                 rows.into_iter()
-                    .map(|(id, watch, opened, closed, peak, level, timeline)| {
-                        Ok(::vigie_model::Incident {
-                            id,
-                            workspace: workspace.clone(),
-                            watch: parse_id("watch id", watch)?,
-                            opened_at: ts(opened),
-                            closed_at: closed.map(ts),
-                            peak_level: level_from_i16(peak)?,
-                            level: level_from_i16(level)?,
-                            timeline: from_json("incident timeline", timeline.0)?,
-                        })
-                    })
+                    .map(|row| $crate::rows::incident_from_row(workspace, row))
                     .collect()
             }
 
@@ -577,14 +424,12 @@ macro_rules! impl_store {
                 workspace: &::vigie_model::WorkspaceId,
                 source: &str,
             ) -> $crate::StoreResult<Option<String>> {
-                let row: Option<(String,)> = ::sqlx::query_as(
-                    "SELECT cursor FROM checkpoints WHERE workspace = $1 AND source = $2",
-                )
-                .bind(workspace.as_str())
-                .bind(source)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err($crate::StoreError::query("load checkpoint"))?;
+                let row: Option<(String,)> = ::sqlx::query_as($crate::sql::LOAD_CHECKPOINT)
+                    .bind(workspace.as_str())
+                    .bind(source)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::StoreError::query("load checkpoint"))?;
                 Ok(row.map(|(c,)| c))
             }
 
@@ -594,16 +439,13 @@ macro_rules! impl_store {
                 source: &str,
                 cursor: &str,
             ) -> $crate::StoreResult<()> {
-                ::sqlx::query(
-                    "INSERT INTO checkpoints (workspace, source, cursor) VALUES ($1, $2, $3) \
-                     ON CONFLICT (workspace, source) DO UPDATE SET cursor = excluded.cursor",
-                )
-                .bind(workspace.as_str())
-                .bind(source)
-                .bind(cursor)
-                .execute(&self.pool)
-                .await
-                .map_err($crate::StoreError::query("save checkpoint"))?;
+                ::sqlx::query($crate::sql::SAVE_CHECKPOINT)
+                    .bind(workspace.as_str())
+                    .bind(source)
+                    .bind(cursor)
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::StoreError::query("save checkpoint"))?;
                 Ok(())
             }
 
@@ -613,16 +455,13 @@ macro_rules! impl_store {
                 watch: &::vigie_model::WatchId,
                 state: &::serde_json::Value,
             ) -> $crate::StoreResult<()> {
-                ::sqlx::query(
-                    "INSERT INTO detector_states (workspace, watch, state) VALUES ($1, $2, $3) \
-                     ON CONFLICT (workspace, watch) DO UPDATE SET state = excluded.state",
-                )
-                .bind(workspace.as_str())
-                .bind(watch.as_str())
-                .bind(::sqlx::types::Json(state))
-                .execute(&self.pool)
-                .await
-                .map_err($crate::StoreError::query("save detector state"))?;
+                ::sqlx::query($crate::sql::SAVE_DETECTOR_STATE)
+                    .bind(workspace.as_str())
+                    .bind(watch.as_str())
+                    .bind(::sqlx::types::Json(state))
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::StoreError::query("save detector state"))?;
                 Ok(())
             }
 
@@ -631,14 +470,13 @@ macro_rules! impl_store {
                 workspace: &::vigie_model::WorkspaceId,
                 watch: &::vigie_model::WatchId,
             ) -> $crate::StoreResult<Option<::serde_json::Value>> {
-                let row: Option<(::sqlx::types::Json<::serde_json::Value>,)> = ::sqlx::query_as(
-                    "SELECT state FROM detector_states WHERE workspace = $1 AND watch = $2",
-                )
-                .bind(workspace.as_str())
-                .bind(watch.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err($crate::StoreError::query("load detector state"))?;
+                let row: Option<($crate::rows::JsonDoc,)> =
+                    ::sqlx::query_as($crate::sql::LOAD_DETECTOR_STATE)
+                        .bind(workspace.as_str())
+                        .bind(watch.as_str())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err($crate::StoreError::query("load detector state"))?;
                 Ok(row.map(|(s,)| s.0))
             }
         }

@@ -12,7 +12,7 @@
 pub(crate) mod checks;
 mod data;
 
-pub(crate) use data::sample_mention;
+pub(crate) use data::{T0, sample_mention};
 
 use crate::{PostgresStore, SqliteStore, Store};
 use std::any::Any;

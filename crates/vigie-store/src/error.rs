@@ -51,7 +51,7 @@ impl StoreError {
     }
 
     /// Wraps a driver error with the operation that failed.
-    pub(crate) fn query(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+    pub(crate) fn query(operation: &'static str) -> impl Fn(sqlx::Error) -> Self + Copy {
         move |source| Self::Query { operation, source }
     }
 }

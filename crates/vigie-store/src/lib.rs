@@ -54,6 +54,8 @@ mod conformance;
 mod error;
 mod migrations;
 mod postgres;
+mod rows;
+mod sql;
 mod sqlite;
 mod types;
 
@@ -196,4 +198,41 @@ pub async fn open_store(url_or_path: &str) -> StoreResult<std::sync::Arc<dyn Sto
         };
     store.migrate().await?;
     Ok(store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn open_store_picks_the_backend_from_the_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = WorkspaceId::new("acme").unwrap();
+        let url = format!("sqlite://{}", dir.path().join("a/vigie.db").display());
+        let plain = dir.path().join("plain.db").display().to_string();
+        for target in [url.as_str(), plain.as_str(), "sqlite::memory:"] {
+            let store = open_store(target).await.unwrap();
+            assert_eq!(store.backend(), "sqlite", "{target}");
+            // Migrated: the tables exist.
+            assert_eq!(store.count_mentions(&ws).await.unwrap(), 0, "{target}");
+        }
+        assert!(dir.path().join("a/vigie.db").exists());
+        assert!(dir.path().join("plain.db").exists());
+    }
+
+    #[tokio::test]
+    async fn open_store_reports_bad_targets() {
+        let err = open_store("sqlite://").await.unwrap_err();
+        assert!(err.is_client_error(), "{err}");
+        // A postgres URL goes to the PostgreSQL backend (nothing listens on port 1).
+        let err = open_store("postgresql://vigie:pw@127.0.0.1:1/vigie")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Connect { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("postgresql://vigie:***@127.0.0.1:1/vigie"),
+            "{err}"
+        );
+    }
 }

@@ -544,7 +544,9 @@ pub(crate) async fn checkpoints_and_detector_states_upsert(store: S) {
 
     assert_eq!(store.load_detector_state(&a, &brand).await.unwrap(), None);
     let v1 = serde_json::json!({"buckets": [1, 2, 3], "baseline": 2.5, "terms": {"grève": 4}});
-    let v2 = serde_json::json!({"buckets": [], "note": "réinitialisé 🔄", "nested": {"a": [true, null]}});
+    let v2 = serde_json::json!({
+        "buckets": [], "note": "réinitialisé 🔄", "nested": {"a": [true, null]}
+    });
     store.save_detector_state(&a, &brand, &v1).await.unwrap();
     assert_eq!(
         store.load_detector_state(&a, &brand).await.unwrap(),

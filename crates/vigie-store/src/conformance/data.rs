@@ -96,7 +96,11 @@ pub(crate) fn full_mention(workspace: &WorkspaceId) -> EnrichedMention {
             published_at: Timestamp::from_millis(T0 + 123),
             received_at: Some(Timestamp::from_millis(T0 + 4_567)),
             title: Some("Grève : le colis n'arrivera pas".into()),
-            text: "Colis perdu 😡🔥 — « inadmissible » !\nLigne 2\t日本語 ✓ \u{1F600} 'quote' \"dq\" \\".into(),
+            text: concat!(
+                "Colis perdu 😡🔥 — « inadmissible » !\n",
+                "Ligne 2\t日本語 ✓ \u{1F600} 'quote' \"dq\" \\"
+            )
+            .into(),
             lang: Some("fr".into()),
             engagement: Engagement {
                 reposts: 12,
