@@ -142,8 +142,13 @@ impl AudienceDetector {
     }
 
     fn union_count(&mut self, pick: fn(&AudienceBucket) -> &Hll) -> u64 {
-        self.scratch.clear();
-        for b in &self.state.window {
+        // Quiet windows (most of them) cost nothing: no sketch to merge or estimate.
+        let mut busy = self.state.window.iter().filter(|b| b.mentions > 0);
+        let Some(first) = busy.next() else {
+            return 0;
+        };
+        self.scratch.clone_from(pick(first));
+        for b in busy {
             self.scratch.merge(pick(b));
         }
         self.scratch.count()

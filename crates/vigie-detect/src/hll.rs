@@ -83,7 +83,8 @@ impl Hll {
         let mut sum = 0.0;
         let mut zeros = 0u32;
         for r in &self.registers {
-            sum += (-f64::from(*r)).exp2();
+            // 2^-r exactly, built from the exponent bits (ranks are at most 65 - P).
+            sum += f64::from_bits((1023 - u64::from(*r)) << 52);
             if *r == 0 {
                 zeros += 1;
             }

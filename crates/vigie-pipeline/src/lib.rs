@@ -90,3 +90,6 @@ impl Ingest {
             .map_err(|_| PipelineError::Closed)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -39,20 +39,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     );
     let sample = mentions.len().min(50_000);
     let t = Instant::now();
-    let mut matched = 0usize;
+    let mut enriched = Vec::with_capacity(sample);
     for m in mentions.iter().take(sample) {
-        matched += enricher
-            .enrich(&ws.id, m.clone())
-            .enrichment
-            .matched_watches
-            .len();
+        enriched.push(enricher.enrich(&ws.id, m.clone()));
     }
     let enrich_rate = sample as f64 / t.elapsed().as_secs_f64();
-    eprintln!(
-        "bench: enrichment alone: {enrich_rate:.0} mentions/s on one core ({matched} watch matches)"
-    );
+    eprintln!("bench: enrichment alone: {enrich_rate:.0} mentions/s on one core");
 
-    // 2. The whole chain into a fresh database.
     let (target, cleanup) = match &args.database {
         Some(d) => (d.clone(), None),
         None => {
@@ -62,6 +55,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     };
     ensure_parent_dir(&target)?;
+    // 2. The store alone: the same enriched mentions, same batch size, into its own file.
+    let store_only_target = format!("{target}.store-only");
+    ensure_parent_dir(&store_only_target)?;
+    let store_only = vigie_store::open_store(&store_only_target).await?;
+    let t = Instant::now();
+    for batch in enriched.chunks(args.batch.max(1)) {
+        store_only.insert_mentions(batch).await?;
+    }
+    let store_rate = enriched.len() as f64 / t.elapsed().as_secs_f64();
+    drop(store_only);
+    eprintln!("bench: store alone: {store_rate:.0} new mentions/s");
+
+    // 3. The whole chain.
     let store = vigie_store::open_store(&target).await?;
     let pipeline = PipelineBuilder::new(config.clone(), store.clone())
         .start()
@@ -86,18 +92,22 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let chain_rate = report.received as f64 / secs;
     if let Some(dir) = cleanup {
         let _ = std::fs::remove_dir_all(dir);
+    } else {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{store_only_target}{suffix}"));
+        }
     }
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     println!(
-        "| mentions | batch | backend | cores | whole chain (mentions/s) | enrichment alone, 1 core (mentions/s) | ratio |"
+        "| mentions | batch | backend | cores | whole chain (mentions/s) | enrichment alone, 1 core | store alone | chain / store |"
     );
-    println!("|---:|---:|---|---:|---:|---:|---:|");
+    println!("|---:|---:|---|---:|---:|---:|---:|---:|");
     println!(
-        "| {} | {} | {} | {cores} | {chain_rate:.0} | {enrich_rate:.0} | {:.2} |",
+        "| {} | {} | {} | {cores} | {chain_rate:.0} | {enrich_rate:.0} | {store_rate:.0} | {:.2} |",
         report.received,
         args.batch,
         store.backend(),
-        chain_rate / enrich_rate
+        chain_rate / store_rate
     );
     eprintln!(
         "bench: {} stored, {} duplicates, {} signals, {} level changes in {secs:.2} s",

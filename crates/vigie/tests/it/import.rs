@@ -71,7 +71,14 @@ fn import_is_idempotent_on_sqlite() {
 #[test]
 fn import_is_idempotent_on_postgres() {
     let Some(url) = postgres_url() else { return };
-    import_twice_stores_once(&url, &unique("it-import"));
+    // A throw-away schema, dropped at the end, so the shared test database stays clean.
+    let schema = unique("it_import").replace('-', "_");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let guard = rt.block_on(vigie_store::PostgresStore::connect_temporary(&url, &schema)).unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options[search_path]={schema}");
+    import_twice_stores_once(&scoped, "acme");
+    drop(guard);
 }
 
 #[test]
