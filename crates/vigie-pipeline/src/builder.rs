@@ -1,7 +1,7 @@
 //! Where the stages are wired: the one file that knows the whole topology.
 
 use crate::enrich::run_enrichment;
-use crate::sink::{Sink, run_sink};
+use crate::sink::{Sink, run_sink, run_store};
 use crate::sources::spawn_connector;
 use crate::{Envelope, Ingest, PipelineError, PipelineEvent, PipelineReport};
 use std::collections::BTreeMap;
@@ -129,7 +129,9 @@ impl PipelineBuilder {
             self.clock.clone(),
             self.enrich_parallelism,
         ));
-        let sink = tokio::spawn(run_sink(sink, mid_rx, self.tick));
+        let (stored_tx, stored_rx) = mpsc::channel(self.capacity);
+        let store_stage = tokio::spawn(run_store(self.store.clone(), mid_rx, stored_tx));
+        let sink = tokio::spawn(run_sink(sink, stored_rx, self.tick));
         let (stop_tx, _) = watch::channel(false);
         Ok(RunningPipeline {
             ingest: Ingest { tx: in_tx },
@@ -137,6 +139,7 @@ impl PipelineBuilder {
             stop_tx,
             sources: Vec::new(),
             enrich,
+            store_stage,
             sink,
         })
     }
@@ -150,6 +153,7 @@ pub struct RunningPipeline {
     stop_tx: watch::Sender<bool>,
     sources: Vec<JoinHandle<()>>,
     enrich: JoinHandle<u64>,
+    store_stage: JoinHandle<PipelineReport>,
     sink: JoinHandle<PipelineReport>,
 }
 
@@ -192,11 +196,19 @@ impl RunningPipeline {
             .enrich
             .await
             .map_err(|e| PipelineError::Task(e.to_string()))?;
-        let mut report = self
+        let stored = self
+            .store_stage
+            .await
+            .map_err(|e| PipelineError::Task(e.to_string()))?;
+        let detected = self
             .sink
             .await
             .map_err(|e| PipelineError::Task(e.to_string()))?;
-        report.rejected = rejected;
-        Ok(report)
+        Ok(PipelineReport {
+            rejected,
+            signals: detected.signals,
+            level_changes: detected.level_changes,
+            ..stored
+        })
     }
 }

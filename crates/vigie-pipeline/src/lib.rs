@@ -1,18 +1,20 @@
 //! The topology of Vigie: `sources → enrichment → store + detectors → levels`.
 //!
 //! [`PipelineBuilder`] (in `builder.rs`, the one place where the stages are wired) starts
-//! three kinds of tasks joined by bounded channels, so a slow store slows the sources down
+//! four kinds of tasks joined by bounded channels, so a slow store slows the sources down
 //! instead of filling memory:
 //!
 //! 1. **sources** ([`sources::spawn_connector`]) poll connectors and send [`Envelope`]s;
 //!    anything else (the demo, `vigie import`) sends envelopes through an [`Ingest`] handle;
 //! 2. **enrichment** (`enrich.rs`) runs the [`vigie_enrich::Enricher`] of the envelope's
 //!    workspace on a blocking thread, several batches in flight, output kept in order;
-//! 3. **sink** (`sink.rs`) stores each batch in one transaction, feeds only the *new*
-//!    mentions (the store de-duplicates on `(workspace, source, external_id)`) to the
-//!    per-watch [`vigie_detect::WatchMonitor`]s, stores their signals, level changes and
-//!    incidents, and only then saves the source's cursor: at-least-once delivery with
-//!    de-duplication, so a crash never loses a mention nor counts one twice.
+//! 3. **store** (`sink.rs`, `run_store`) stores each batch in one transaction and learns
+//!    which mentions are new (the store de-duplicates on `(workspace, source, external_id)`);
+//! 4. **detect** (`sink.rs`, `run_sink`) feeds only the *new* mentions to the per-watch
+//!    [`vigie_detect::WatchMonitor`]s, stores their signals, level changes and incidents,
+//!    and only then saves the source's cursor: at-least-once delivery with de-duplication,
+//!    so a crash never loses a mention nor counts one twice. Storing batch N+1 overlaps
+//!    detecting on batch N.
 //!
 //! Shutdown is graceful: [`RunningPipeline::shutdown`] stops the sources, lets every
 //! in-flight mention drain through the stages, saves the detector states and returns a

@@ -79,23 +79,15 @@ impl Sink {
         })
     }
 
-    async fn handle(&mut self, batch: EnrichedBatch) {
-        let started = Instant::now();
-        self.report.received += batch.mentions.len() as u64;
-        let Some(new) = self.store_with_retry(&batch.mentions).await else {
-            self.report.failed_batches += 1;
+    async fn handle(&mut self, stored: StoredBatch) {
+        let StoredBatch { batch, new } = stored;
+        let Some(new) = new else {
             if let Some(source) = &batch.source {
                 self.poisoned
                     .insert((batch.workspace.clone(), source.clone()));
             }
             return;
         };
-        let stored = new.iter().filter(|&&n| n).count() as u64;
-        self.report.stored += stored;
-        self.report.duplicates += batch.mentions.len() as u64 - stored;
-        telemetry::mentions_stored(stored, batch.mentions.len() as u64 - stored);
-        telemetry::batch_seconds("store", started.elapsed().as_secs_f64());
-
         let detect_started = Instant::now();
         for (m, _) in batch.mentions.iter().zip(&new).filter(|(_, n)| **n) {
             self.observe(m);
@@ -105,38 +97,19 @@ impl Sink {
 
         if let (Some(source), Some(cursor)) = (&batch.source, &batch.cursor) {
             let key = (batch.workspace.clone(), source.clone());
-            if !self.poisoned.contains(&key) {
-                if let Err(e) = self
+            if !self.poisoned.contains(&key)
+                && let Err(e) = self
                     .store
                     .save_checkpoint(&batch.workspace, source, cursor)
                     .await
-                {
-                    tracing::error!(source = %source, error = %e, "cannot save checkpoint");
-                }
+            {
+                tracing::error!(source = %source, error = %e, "cannot save checkpoint");
             }
         }
         self.batches += 1;
-        if self.batches % STATE_SAVE_EVERY == 0 {
+        if self.batches.is_multiple_of(STATE_SAVE_EVERY) {
             self.save_states().await;
         }
-    }
-
-    async fn store_with_retry(&self, mentions: &[EnrichedMention]) -> Option<Vec<bool>> {
-        let mut delay = Duration::from_millis(100);
-        for attempt in 1..=STORE_ATTEMPTS {
-            match self.store.insert_mentions(mentions).await {
-                Ok(new) => return Some(new),
-                Err(e) => {
-                    telemetry::store_error();
-                    tracing::error!(attempt, error = %e, "cannot store a batch of {} mentions", mentions.len());
-                    if attempt < STORE_ATTEMPTS {
-                        tokio::time::sleep(delay).await;
-                        delay *= 4;
-                    }
-                }
-            }
-        }
-        None
     }
 
     /// Feeds one new mention to the monitors of its matched watches, ticking the workspace's
@@ -277,6 +250,63 @@ impl Sink {
     }
 }
 
+/// A batch after the store stage: `new` says which mentions were stored for the first time,
+/// or is `None` when the batch could not be stored.
+#[derive(Debug)]
+pub(crate) struct StoredBatch {
+    batch: EnrichedBatch,
+    new: Option<Vec<bool>>,
+}
+
+/// The store stage: one transaction per batch, retried with backoff. It runs beside the
+/// detection stage so that storing batch N+1 overlaps detecting on batch N.
+pub(crate) async fn run_store(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<EnrichedBatch>,
+    tx: mpsc::Sender<StoredBatch>,
+) -> PipelineReport {
+    let mut report = PipelineReport::default();
+    while let Some(batch) = rx.recv().await {
+        let started = Instant::now();
+        let n = batch.mentions.len() as u64;
+        report.received += n;
+        let new = store_with_retry(store.as_ref(), &batch.mentions).await;
+        match &new {
+            Some(new) => {
+                let stored = new.iter().filter(|&&n| n).count() as u64;
+                report.stored += stored;
+                report.duplicates += n - stored;
+                telemetry::mentions_stored(stored, n - stored);
+            }
+            None => report.failed_batches += 1,
+        }
+        telemetry::batch_seconds("store", started.elapsed().as_secs_f64());
+        if tx.send(StoredBatch { batch, new }).await.is_err() {
+            tracing::error!("detection stopped; the store stage stops");
+            break;
+        }
+    }
+    report
+}
+
+async fn store_with_retry(store: &dyn Store, mentions: &[EnrichedMention]) -> Option<Vec<bool>> {
+    let mut delay = Duration::from_millis(100);
+    for attempt in 1..=STORE_ATTEMPTS {
+        match store.insert_mentions(mentions).await {
+            Ok(new) => return Some(new),
+            Err(e) => {
+                telemetry::store_error();
+                tracing::error!(attempt, error = %e, "cannot store a batch of {} mentions", mentions.len());
+                if attempt < STORE_ATTEMPTS {
+                    tokio::time::sleep(delay).await;
+                    delay *= 4;
+                }
+            }
+        }
+    }
+    None
+}
+
 /// A watch's monitor and incident tracker, continued from the state saved at the last
 /// shutdown when there is a usable one (otherwise fresh, with a new warm-up).
 async fn restore_watch(
@@ -313,7 +343,7 @@ async fn restore_watch(
 /// Runs until the enrichment stage closes its channel, then saves the detector states.
 pub(crate) async fn run_sink(
     mut sink: Sink,
-    mut rx: mpsc::Receiver<EnrichedBatch>,
+    mut rx: mpsc::Receiver<StoredBatch>,
     tick: TickMode,
 ) -> PipelineReport {
     match tick {

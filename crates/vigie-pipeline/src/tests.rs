@@ -21,15 +21,24 @@ fn ws() -> WorkspaceId {
 }
 
 async fn store(dir: &tempfile::TempDir, name: &str) -> Arc<dyn Store> {
-    vigie_store::open_store(&dir.path().join(name).display().to_string()).await.unwrap()
+    vigie_store::open_store(&dir.path().join(name).display().to_string())
+        .await
+        .unwrap()
 }
 
 fn story() -> Vec<Mention> {
-    generate(&DemoOptions { chatter_days: 2, ..DemoOptions::default() }).mentions
+    generate(&DemoOptions {
+        chatter_days: 2,
+        ..DemoOptions::default()
+    })
+    .mentions
 }
 
 /// Feeds `batches` in order and returns the report and the level changes.
-async fn run(store: Arc<dyn Store>, batches: Vec<Vec<Mention>>) -> (PipelineReport, Vec<LevelChange>) {
+async fn run(
+    store: Arc<dyn Store>,
+    batches: Vec<Vec<Mention>>,
+) -> (PipelineReport, Vec<LevelChange>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let pipeline = PipelineBuilder::new(config(), store)
         .channel_capacity(2)
@@ -40,7 +49,12 @@ async fn run(store: Arc<dyn Store>, batches: Vec<Vec<Mention>>) -> (PipelineRepo
     let ingest = pipeline.ingest();
     for mentions in batches {
         ingest
-            .send(Envelope { workspace: ws(), source: None, mentions, cursor: None })
+            .send(Envelope {
+                workspace: ws(),
+                source: None,
+                mentions,
+                cursor: None,
+            })
             .await
             .unwrap();
     }
@@ -86,18 +100,32 @@ async fn shutdown_drains_every_in_flight_mention() {
     assert_eq!(store.count_mentions(&ws()).await.unwrap(), n);
     // The detector state was saved on shutdown and is restored by the next pipeline.
     let watch = vigie_model::WatchId::new("orsane").unwrap();
-    assert!(store.load_detector_state(&ws(), &watch).await.unwrap().is_some());
+    assert!(
+        store
+            .load_detector_state(&ws(), &watch)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_workspace_is_rejected_and_nothing_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir, "v.db").await;
-    let pipeline = PipelineBuilder::new(config(), store.clone()).start().await.unwrap();
+    let pipeline = PipelineBuilder::new(config(), store.clone())
+        .start()
+        .await
+        .unwrap();
     let other = WorkspaceId::new("elsewhere").unwrap();
     pipeline
         .ingest()
-        .send(Envelope { workspace: other.clone(), source: None, mentions: story(), cursor: None })
+        .send(Envelope {
+            workspace: other.clone(),
+            source: None,
+            mentions: story(),
+            cursor: None,
+        })
         .await
         .unwrap();
     let report = pipeline.shutdown().await.unwrap();
@@ -123,24 +151,45 @@ async fn file_source_checkpoints_and_resumes_after_restart() {
     let path = dir.path().join("feed.jsonl");
     std::fs::write(&path, to_jsonl(&mentions[..300])).unwrap();
     let connector = || {
-        Box::new(FileConnector::new("feed", path.clone(), Format::Jsonl, Duration::from_millis(20)))
+        Box::new(FileConnector::new(
+            "feed",
+            path.clone(),
+            Format::Jsonl,
+            Duration::from_millis(20),
+        ))
     };
 
-    let mut pipeline = PipelineBuilder::new(config(), store.clone()).start().await.unwrap();
+    let mut pipeline = PipelineBuilder::new(config(), store.clone())
+        .start()
+        .await
+        .unwrap();
     pipeline.spawn_source(connector(), ws());
     wait_for_count(store.as_ref(), 300).await;
     let report = pipeline.shutdown().await.unwrap();
     assert_eq!((report.received, report.stored), (300, 300));
-    let cursor = store.load_checkpoint(&ws(), "feed").await.unwrap().expect("checkpoint saved");
-    assert!(cursor.starts_with(&format!("{}:", std::fs::metadata(&path).unwrap().len())), "{cursor}");
+    let cursor = store
+        .load_checkpoint(&ws(), "feed")
+        .await
+        .unwrap()
+        .expect("checkpoint saved");
+    assert!(
+        cursor.starts_with(&format!("{}:", std::fs::metadata(&path).unwrap().len())),
+        "{cursor}"
+    );
 
     // Lines appended while Vigie was down are delivered after the restart, and only those.
     let mut doc = std::fs::read_to_string(&path).unwrap();
     doc.push_str(&to_jsonl(&mentions[300..450]));
     std::fs::write(&path, doc).unwrap();
-    let mut pipeline = PipelineBuilder::new(config(), store.clone()).start().await.unwrap();
+    let mut pipeline = PipelineBuilder::new(config(), store.clone())
+        .start()
+        .await
+        .unwrap();
     pipeline.spawn_source(connector(), ws());
     wait_for_count(store.as_ref(), 450).await;
     let report = pipeline.shutdown().await.unwrap();
-    assert_eq!((report.received, report.stored, report.duplicates), (150, 150, 0));
+    assert_eq!(
+        (report.received, report.stored, report.duplicates),
+        (150, 150, 0)
+    );
 }

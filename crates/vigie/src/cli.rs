@@ -59,7 +59,7 @@ pub struct DemoArgs {
     pub seed: u64,
     /// Replay speed: story seconds per real second (3600 = one hour per second). 0 replays
     /// as fast as possible.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_speed)]
     pub speed: f64,
     /// Days of ordinary chatter before the crisis (at least 2).
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(2..=60))]
@@ -161,4 +161,13 @@ pub struct BenchArgs {
     /// Database to write (default: a new SQLite file in the temp directory, removed after).
     #[arg(long)]
     pub database: Option<String>,
+}
+
+/// A replay speed: a finite number ≥ 0 and, when not 0, at least 0.001.
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if !v.is_finite() || v < 0.0 || (v > 0.0 && v < 0.001) {
+        return Err("expected 0 (as fast as possible) or a speed from 0.001 up".into());
+    }
+    Ok(v)
 }

@@ -155,8 +155,10 @@ mod tests {
     #[test]
     fn the_trigger_is_at_1940_paris_the_evening_after_the_chatter_days() {
         let t = Timeline::new(&DemoOptions::default());
-        assert_eq!(t.onset, ts("2026-03-07T18:40:00Z"));
-        assert_eq!(t.end, ts("2026-03-09T10:40:00Z"));
+        // Six days of chatter from Monday 2 March: the trigger is on Sunday evening.
+        assert_eq!(t.onset, ts("2026-03-08T18:40:00Z"));
+        assert!(paris_weekend(t.onset));
+        assert_eq!(t.end, ts("2026-03-10T10:40:00Z"));
         let two = Timeline::new(&DemoOptions {
             chatter_days: 2,
             ..DemoOptions::default()

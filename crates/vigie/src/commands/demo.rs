@@ -59,13 +59,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .first()
         .map_or(Timestamp::default(), |m| m.published_at);
     for batch in scenario.mentions.chunks(BATCH) {
-        if args.speed > 0.0 {
-            if let Some(m) = batch.first() {
-                let story_secs = m.published_at.millis_since(first) as f64 / 1000.0;
-                let due = Duration::from_secs_f64(story_secs / args.speed);
-                if let Some(wait) = due.checked_sub(started.elapsed()) {
-                    tokio::time::sleep(wait).await;
-                }
+        if args.speed > 0.0
+            && let Some(m) = batch.first()
+        {
+            let story_secs = m.published_at.millis_since(first) as f64 / 1000.0;
+            let due = Duration::try_from_secs_f64(story_secs / args.speed).unwrap_or(Duration::MAX);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                tokio::time::sleep(wait).await;
             }
         }
         ingest
@@ -315,8 +315,8 @@ fn write_onset_summary(
     }
     if let Some(back) = brand_changes
         .iter()
-        .filter(|c| c.at > onset && c.to == CrisisLevel::Calm)
-        .last()
+        .rev()
+        .find(|c| c.at > onset && c.to == CrisisLevel::Calm)
     {
         let _ = writeln!(
             out,

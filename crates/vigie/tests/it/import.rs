@@ -74,7 +74,9 @@ fn import_is_idempotent_on_postgres() {
     // A throw-away schema, dropped at the end, so the shared test database stays clean.
     let schema = unique("it_import").replace('-', "_");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let guard = rt.block_on(vigie_store::PostgresStore::connect_temporary(&url, &schema)).unwrap();
+    let guard = rt
+        .block_on(vigie_store::PostgresStore::connect_temporary(&url, &schema))
+        .unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
     let scoped = format!("{url}{sep}options[search_path]={schema}");
     import_twice_stores_once(&scoped, "acme");

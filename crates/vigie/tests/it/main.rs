@@ -1,6 +1,14 @@
 //! The one integration-test binary of Vigie: the CLI end to end (demo, import, config
 //! checks) on real SQLite files and, when `VIGIE_TEST_POSTGRES_URL` is set, PostgreSQL.
 
+// Test code: failing loudly is the point.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
 mod cli;
 mod import;
 mod support;
