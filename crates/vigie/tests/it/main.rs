@@ -11,4 +11,5 @@
 
 mod cli;
 mod import;
+mod serve;
 mod support;
