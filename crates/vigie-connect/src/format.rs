@@ -100,6 +100,11 @@ pub fn parse_jsonl_line(bytes: &[u8], line: u64) -> Result<Mention, RecordError>
     Ok(mention)
 }
 
+/// Removes a UTF-8 byte-order mark, which some editors put at the start of a file.
+pub fn strip_bom(data: &[u8]) -> &[u8] {
+    data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data)
+}
+
 /// serde_json appends " at line L column C"; we give the position ourselves.
 fn strip_position(msg: &str) -> &str {
     msg.rfind(" at line ").map_or(msg, |i| &msg[..i])
@@ -107,6 +112,7 @@ fn strip_position(msg: &str) -> &str {
 
 /// Parses a whole JSON Lines document. Blank lines are skipped; a trailing `\r` is ignored.
 pub fn parse_jsonl(data: &[u8]) -> Vec<Result<Mention, RecordError>> {
+    let data = strip_bom(data);
     let mut out = Vec::new();
     for (i, raw) in data.split(|&b| b == b'\n').enumerate() {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -314,6 +320,14 @@ mod tests {
         let e = out[3].as_ref().unwrap_err();
         assert_eq!(e.line, 5);
         assert!(e.reason.contains("invalid timestamp"), "{e}");
+    }
+
+    #[test]
+    fn jsonl_ignores_a_byte_order_mark_and_crlf() {
+        let doc = format!("\u{FEFF}{GOOD}\r\n{}\r\n", GOOD.replace("\"1\"", "\"2\""));
+        let out = parse_jsonl(doc.as_bytes());
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(Result::is_ok), "{out:?}");
     }
 
     #[test]

@@ -8,15 +8,18 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use vigie_enrich::Enricher;
-use vigie_model::{Clock, EnrichedMention, Mention};
+use vigie_model::{Clock, EnrichedMention, Mention, WorkspaceId};
 
 /// An enriched batch on its way to the sink.
 #[derive(Debug)]
 pub(crate) struct EnrichedBatch {
     pub source: Option<String>,
-    pub workspace: vigie_model::WorkspaceId,
+    pub workspace: WorkspaceId,
     pub mentions: Vec<EnrichedMention>,
     pub cursor: Option<String>,
+    /// Enrichment failed (a panicking task): the mentions are lost for this run, so the store
+    /// stage counts the batch as failed and the source's cursor must not move past it.
+    pub failed: bool,
 }
 
 enum Step {
@@ -29,11 +32,13 @@ enum Step {
 pub(crate) async fn run_enrichment(
     mut rx: mpsc::Receiver<Envelope>,
     tx: mpsc::Sender<EnrichedBatch>,
-    enrichers: BTreeMap<vigie_model::WorkspaceId, Arc<Enricher>>,
+    enrichers: BTreeMap<WorkspaceId, Arc<Enricher>>,
     clock: Arc<dyn Clock>,
     parallelism: usize,
 ) -> u64 {
-    let mut in_flight: VecDeque<JoinHandle<EnrichedBatch>> = VecDeque::new();
+    // Each task with the source and workspace of its batch, to report a failure.
+    let mut in_flight: VecDeque<(JoinHandle<EnrichedBatch>, Option<String>, WorkspaceId)> =
+        VecDeque::new();
     let mut rejected = 0;
     let mut input_open = true;
     loop {
@@ -41,8 +46,8 @@ pub(crate) async fn run_enrichment(
         let step = match in_flight.front_mut() {
             None if !input_open => break,
             None => Step::Input(rx.recv().await),
-            Some(front) if must_forward => Step::Done(front.await),
-            Some(front) => tokio::select! {
+            Some((front, ..)) if must_forward => Step::Done(front.await),
+            Some((front, ..)) => tokio::select! {
                 biased;
                 done = front => Step::Done(done),
                 envelope = rx.recv() => Step::Input(envelope),
@@ -58,7 +63,8 @@ pub(crate) async fn run_enrichment(
                 };
                 telemetry::mentions_received(envelope.mentions.len());
                 let now = clock.now();
-                in_flight.push_back(tokio::task::spawn_blocking(move || {
+                let (source, workspace) = (envelope.source.clone(), envelope.workspace.clone());
+                let task = tokio::task::spawn_blocking(move || {
                     let mentions = envelope
                         .mentions
                         .into_iter()
@@ -73,19 +79,28 @@ pub(crate) async fn run_enrichment(
                         workspace: envelope.workspace,
                         mentions,
                         cursor: envelope.cursor,
+                        failed: false,
                     }
-                }));
+                });
+                in_flight.push_back((task, source, workspace));
             }
             Step::Done(result) => {
-                in_flight.pop_front();
-                match result {
-                    Ok(batch) => {
-                        if tx.send(batch).await.is_err() {
-                            tracing::error!("sink stopped; enrichment stops");
-                            break;
-                        }
+                let Some((_, source, workspace)) = in_flight.pop_front() else {
+                    continue;
+                };
+                let batch = result.unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "enrichment task failed; batch lost");
+                    EnrichedBatch {
+                        source,
+                        workspace,
+                        mentions: Vec::new(),
+                        cursor: None,
+                        failed: true,
                     }
-                    Err(e) => tracing::error!(error = %e, "enrichment task failed; batch dropped"),
+                });
+                if tx.send(batch).await.is_err() {
+                    tracing::error!("the store stage stopped; enrichment stops");
+                    break;
                 }
             }
         }

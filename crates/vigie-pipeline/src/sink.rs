@@ -270,7 +270,11 @@ pub(crate) async fn run_store(
         let started = Instant::now();
         let n = batch.mentions.len() as u64;
         report.received += n;
-        let new = store_with_retry(store.as_ref(), &batch.mentions).await;
+        let new = if batch.failed {
+            None
+        } else {
+            store_with_retry(store.as_ref(), &batch.mentions).await
+        };
         match &new {
             Some(new) => {
                 let stored = new.iter().filter(|&&n| n).count() as u64;
@@ -353,15 +357,26 @@ pub(crate) async fn run_sink(
             }
         }
         TickMode::Clock { clock, every } => {
-            let mut interval = tokio::time::interval(every);
+            // No tick at start-up, and none while batches keep coming: a backlog (after a
+            // restart, a slow source catching up) is then detected in its own event time
+            // instead of being counted as late mentions in the current bucket.
+            let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut last_batch = tokio::time::Instant::now();
             loop {
                 tokio::select! {
                     batch = rx.recv() => match batch {
-                        Some(batch) => sink.handle(batch).await,
+                        Some(batch) => {
+                            sink.handle(batch).await;
+                            last_batch = tokio::time::Instant::now();
+                        }
                         None => break,
                     },
-                    _ = interval.tick() => sink.tick_clock(clock.now()).await,
+                    _ = interval.tick() => {
+                        if last_batch.elapsed() >= every {
+                            sink.tick_clock(clock.now()).await;
+                        }
+                    }
                 }
             }
         }

@@ -61,6 +61,7 @@ pub fn spawn_connector(
                             cursor: Some(connector.cursor()),
                         };
                         if ingest.send(envelope).await.is_err() {
+                            tracing::error!(source = %id, "the pipeline stopped; source stops");
                             break;
                         }
                     }
@@ -80,7 +81,11 @@ pub fn spawn_connector(
             };
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = stop.changed() => {}
+                changed = stop.changed() => {
+                    if changed.is_err() {
+                        break; // the pipeline is gone
+                    }
+                }
             }
         }
     })

@@ -153,14 +153,15 @@ pub enum EvalCommand {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Mentions to push through the chain.
-    #[arg(long, default_value_t = 100_000)]
-    pub mentions: usize,
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=50_000_000))]
+    pub mentions: u64,
     /// Mentions per batch.
-    #[arg(long, default_value_t = 512)]
-    pub batch: usize,
-    /// Database to write (default: a new SQLite file in the temp directory, removed after).
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batch: u64,
+    /// Folder for the two SQLite files the benchmark writes (default: a new folder in the
+    /// temp directory). Both files are created fresh and removed afterwards.
     #[arg(long)]
-    pub database: Option<String>,
+    pub dir: Option<PathBuf>,
 }
 
 /// A replay speed: a finite number ≥ 0 and, when not 0, at least 0.001.

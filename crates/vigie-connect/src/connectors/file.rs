@@ -80,6 +80,9 @@ impl Connector for FileConnector {
             .ok_or_else(|| bad("expected OFFSET:LINE"))?;
         self.offset = offset.parse().map_err(|_| bad("offset is not a number"))?;
         self.line = line.parse().map_err(|_| bad("line is not a number"))?;
+        if self.line == 0 {
+            return Err(bad("lines are numbered from 1"));
+        }
         Ok(())
     }
 
@@ -107,10 +110,14 @@ impl Connector for FileConnector {
             let mut head = vec![0u8; CHUNK_BYTES.min(len as usize)];
             let n = file.read(&mut head).await.map_err(|e| self.io(e))?;
             head.truncate(n);
-            if let Some(end) = head.iter().position(|&b| b == b'\n') {
-                head.truncate(end + 1);
-                self.csv_header = Some(head);
-            }
+            let Some(end) = head.iter().position(|&b| b == b'\n') else {
+                return Err(ConnectorError::BadCursor {
+                    cursor: self.cursor(),
+                    reason: "the file has no complete header row to resume from".into(),
+                });
+            };
+            head.truncate(end + 1);
+            self.csv_header = Some(head);
         }
         file.seek(std::io::SeekFrom::Start(self.offset))
             .await
@@ -122,7 +129,10 @@ impl Connector for FileConnector {
             .await
             .map_err(|e| self.io(e))?;
         // Only complete lines: a writer may be in the middle of one.
-        let Some(last_newline) = buf.iter().rposition(|&b| b == b'\n') else {
+        let mut synthetic_newline = false;
+        let last_newline = if let Some(i) = buf.iter().rposition(|&b| b == b'\n') {
+            i
+        } else {
             if buf.len() >= CHUNK_BYTES {
                 rejected.push(RecordError {
                     line: self.line,
@@ -131,14 +141,22 @@ impl Connector for FileConnector {
                 self.offset += buf.len() as u64;
                 return Ok(PollOutcome::Ready);
             }
-            return Ok(if self.once {
-                PollOutcome::Finished
-            } else {
-                PollOutcome::Idle(self.poll_interval)
-            });
+            if !self.once {
+                return Ok(PollOutcome::Idle(self.poll_interval));
+            }
+            if buf.iter().all(u8::is_ascii_whitespace) {
+                return Ok(PollOutcome::Finished);
+            }
+            // Reading once: a last line without its newline is still a record.
+            buf.push(b'\n');
+            synthetic_newline = true;
+            buf.len() - 1
         };
         buf.truncate(last_newline + 1);
-        let consumed = buf.len() as u64;
+        let consumed = buf.len() as u64 - u64::from(synthetic_newline);
+        if self.offset == 0 && self.format == Format::Jsonl && buf.starts_with(b"\xEF\xBB\xBF") {
+            buf.drain(..3);
+        }
         match self.format {
             Format::Jsonl => {
                 for (i, raw) in buf.split(|&b| b == b'\n').enumerate() {
@@ -238,6 +256,31 @@ mod tests {
         assert_eq!(out2, out);
         assert_eq!(c2.cursor(), c.cursor());
         assert!(c2.seek("garbage").is_err());
+    }
+
+    #[test]
+    fn seek_rejects_line_zero() {
+        let mut c =
+            FileConnector::new("f", PathBuf::from("x"), Format::Csv, Duration::from_secs(1));
+        assert!(c.seek("10:0").is_err());
+        assert!(c.seek("10:1").is_ok());
+    }
+
+    #[tokio::test]
+    async fn reading_once_delivers_a_last_line_without_newline_and_skips_a_bom() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.jsonl");
+        std::fs::write(&path, format!("\u{FEFF}{}\n{}", line("1"), line("2"))).unwrap();
+        let mut c = FileConnector::new("f", path, Format::Jsonl, Duration::from_secs(1)).once();
+        let (mut out, mut rej) = (Vec::new(), Vec::new());
+        while c.poll(&mut out, &mut rej).await.unwrap() != PollOutcome::Finished {}
+        assert!(rej.is_empty(), "{rej:?}");
+        assert_eq!(
+            out.iter()
+                .map(|m| m.external_id.as_str())
+                .collect::<Vec<_>>(),
+            ["1", "2"]
+        );
     }
 
     #[tokio::test]

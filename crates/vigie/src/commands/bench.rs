@@ -21,7 +21,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .workspaces
         .first()
         .context("no workspace in the embedded configuration")?;
-    let mentions = corpus(args.mentions);
+    let mentions = corpus(usize::try_from(args.mentions).unwrap_or(usize::MAX));
+    let batch_size = usize::try_from(args.batch).unwrap_or(512);
     let n = mentions.len();
     eprintln!("bench: {n} generated mentions, batches of {}", args.batch);
 
@@ -46,21 +47,24 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let enrich_rate = sample as f64 / t.elapsed().as_secs_f64();
     eprintln!("bench: enrichment alone: {enrich_rate:.0} mentions/s on one core");
 
-    let (target, cleanup) = match &args.database {
-        Some(d) => (d.clone(), None),
-        None => {
-            let dir = std::env::temp_dir().join(format!("vigie-bench-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            (dir.join("bench.db").display().to_string(), Some(dir))
-        }
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("vigie-bench-{}", std::process::id())),
     };
+    let target = dir.join("bench.db").display().to_string();
+    let store_only_target = dir.join("bench-store-only.db").display().to_string();
+    for file in [&target, &store_only_target] {
+        if std::path::Path::new(file).exists() {
+            anyhow::bail!(
+                "{file} exists: the benchmark needs fresh databases; remove it or choose another --dir"
+            );
+        }
+    }
     ensure_parent_dir(&target)?;
     // 2. The store alone: the same enriched mentions, same batch size, into its own file.
-    let store_only_target = format!("{target}.store-only");
-    ensure_parent_dir(&store_only_target)?;
     let store_only = vigie_store::open_store(&store_only_target).await?;
     let t = Instant::now();
-    for batch in enriched.chunks(args.batch.max(1)) {
+    for batch in enriched.chunks(batch_size) {
         store_only.insert_mentions(batch).await?;
     }
     let store_rate = enriched.len() as f64 / t.elapsed().as_secs_f64();
@@ -76,7 +80,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let t = Instant::now();
     let mut rest = mentions.into_iter().peekable();
     while rest.peek().is_some() {
-        let batch: Vec<Mention> = rest.by_ref().take(args.batch.max(1)).collect();
+        let batch: Vec<Mention> = rest.by_ref().take(batch_size).collect();
         ingest
             .send(Envelope {
                 workspace: ws.id.clone(),
@@ -90,12 +94,15 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let report = pipeline.shutdown().await?;
     let secs = t.elapsed().as_secs_f64();
     let chain_rate = report.received as f64 / secs;
-    if let Some(dir) = cleanup {
-        let _ = std::fs::remove_dir_all(dir);
-    } else {
+    let backend = store.backend();
+    drop(store);
+    for file in [&target, &store_only_target] {
         for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{store_only_target}{suffix}"));
+            let _ = std::fs::remove_file(format!("{file}{suffix}"));
         }
+    }
+    if args.dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
     }
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     println!(
@@ -106,7 +113,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "| {} | {} | {} | {cores} | {chain_rate:.0} | {enrich_rate:.0} | {store_rate:.0} | {:.2} |",
         report.received,
         args.batch,
-        store.backend(),
+        backend,
         chain_rate / store_rate
     );
     eprintln!(

@@ -36,12 +36,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         chatter_days: args.days,
         ..DemoOptions::default()
     };
+    let db = prepare_database(&args.database, args.force)?;
     let scenario = generate(&opts);
     let mut out = String::new();
     write_story(&mut out, &args, &scenario);
     print!("{out}");
 
-    let db = prepare_database(&args.database, args.force)?;
     let store: Arc<dyn Store> = vigie_store::open_store(&db)
         .await
         .with_context(|| format!("opening {}", args.database.display()))?;
@@ -103,13 +103,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         &config.workspaces[0].watches[0].id,
     );
     write_incidents(&mut out, store.as_ref(), &workspace, scenario.onset).await?;
-    let signals = store.list_signals(&workspace, None, u32::MAX).await?.len();
     let _ = writeln!(
         out,
-        "\nStored in {}: {} mentions ({} duplicates), {signals} signals, {} level changes.",
+        "\nStored in {}: {} mentions ({} duplicates), {} signals, {} level changes.",
         args.database.display(),
         report.stored,
         report.duplicates,
+        report.signals,
         report.level_changes
     );
     let _ = writeln!(

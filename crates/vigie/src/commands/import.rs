@@ -52,6 +52,12 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             errors.len() - MAX_PRINTED_ERRORS
         );
     }
+    if mentions.is_empty() && errors.is_empty() {
+        bail!(
+            "{}: no records to import (empty file, or a CSV header only)",
+            args.file.display()
+        );
+    }
     if args.strict && !errors.is_empty() {
         eprintln!(
             "import refused (--strict): {} bad record(s) out of {}; nothing was stored",

@@ -21,6 +21,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         vigie_web::install_metrics_recorder().context("installing the metrics recorder")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
+    // Bind first: a port already in use must fail before any mention is read.
+    let listen = args.listen.unwrap_or(config.server.listen);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let local = listener.local_addr().unwrap_or(listen);
+
     let mut pipeline = PipelineBuilder::new(config.clone(), store.clone())
         .clock(clock.clone())
         .tick_mode(TickMode::Clock {
@@ -43,22 +50,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let listen = args.listen.unwrap_or(config.server.listen);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("listening on {listen}"))?;
-    let local = listener.local_addr().unwrap_or(listen);
     eprintln!(
         "vigie: serving on http://{local} (store: {}); Ctrl-C to stop",
         store.backend()
     );
     let state = vigie_web::AppState::new(store, config.clone(), Some(metrics), clock.now());
-    vigie_web::serve(listener, state, shutdown_signal())
-        .await
-        .context("HTTP server")?;
+    // Whatever happens to the HTTP server, the pipeline is drained and its state saved.
+    let served = vigie_web::serve(listener, state, shutdown_signal()).await;
 
     eprintln!("vigie: stopping; draining the pipeline…");
     let report = pipeline.shutdown().await?;
+    served.context("HTTP server")?;
     eprintln!(
         "vigie: stopped ({} mentions received, {} stored, {} duplicates)",
         report.received, report.stored, report.duplicates

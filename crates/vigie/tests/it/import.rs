@@ -191,3 +191,28 @@ fn unknown_workspace_is_refused() {
     );
     assert!(!dir.path().join("v.db").exists());
 }
+
+#[test]
+fn empty_file_is_an_error_and_creates_no_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "acme");
+    std::fs::write(dir.path().join("m.jsonl"), "\n\n").unwrap();
+    let o = vigie(
+        dir.path(),
+        &[
+            "import",
+            "m.jsonl",
+            "--config",
+            &config,
+            "--database",
+            "v.db",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no records to import"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("v.db").exists());
+}
