@@ -1,6 +1,7 @@
 //! The crisis-level rules: from a closed bucket's figures and signals to a level 0–3, with
 //! hysteresis (up at once, down one level per cool-down).
 
+use crate::SIGNAL_MIN_SCORE;
 use crate::audience::AudienceStats;
 use crate::clock::Cadence;
 use crate::volume::WindowStats;
@@ -82,7 +83,9 @@ impl LevelState {
     /// Applies the rules to one closed bucket; returns the change, if any.
     ///
     /// - 1 vigilance: a volume spike, negative surge or `OthersSpeakForYou` with score ≥
-    ///   [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE), or an influencer joined within the window;
+    ///   [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE), or an influencer joined within the window
+    ///   who has at least `influencer_followers` followers, or any influencer (verified) while
+    ///   negative mentions score ≥ [`SIGNAL_MIN_SCORE`](crate::SIGNAL_MIN_SCORE);
     /// - 2 alert: a negative surge with score ≥ [`ALERT_SCORE`](crate::ALERT_SCORE) and at least
     ///   `min_negative_for_alert` negative mentions in the window;
     /// - 3 crisis: alert conditions and (distinct authors ≥ `min_authors_for_crisis`, or an
@@ -117,8 +120,18 @@ impl LevelState {
         let negative = max_score(facts.signals, SignalKind::NegativeSurge);
         let others = max_score(facts.signals, SignalKind::OthersSpeakForYou) >= VIGILANCE_SCORE;
         let influencer = !self.recent_influencers.is_empty();
-        let vigilance =
-            volume >= VIGILANCE_SCORE || negative >= VIGILANCE_SCORE || others || influencer;
+        // One complaint from a verified but mid-sized account is not worth waking anyone:
+        // an influencer raises vigilance alone only with a large audience, otherwise when
+        // negative mentions are already above their baseline.
+        let big_influencer = self
+            .recent_influencers
+            .iter()
+            .any(|s| s.observed >= settings.influencer_followers as f64);
+        let influencer_vigilance = big_influencer || (influencer && negative >= SIGNAL_MIN_SCORE);
+        let vigilance = volume >= VIGILANCE_SCORE
+            || negative >= VIGILANCE_SCORE
+            || others
+            || influencer_vigilance;
         let alert = negative >= ALERT_SCORE
             && facts.volume.negative >= u64::from(settings.min_negative_for_alert);
         let spread = facts.audience.distinct_authors >= u64::from(settings.min_authors_for_crisis)
@@ -308,7 +321,9 @@ mod tests {
     #[test]
     fn influencer_counts_for_the_window_only() {
         let mut c = Case::new();
-        let inf = [sig(SignalKind::InfluencerJoined, 3.0, 200_000)];
+        let mut joined = sig(SignalKind::InfluencerJoined, 3.0, 200_000);
+        joined.observed = 250_000.0; // followers
+        let inf = [joined];
         let s = c.bucket(0, 1, &inf).unwrap();
         assert_eq!(s.to, CrisisLevel::Vigilance);
         for _ in 0..7 {
@@ -316,6 +331,18 @@ mod tests {
         }
         assert!(c.state.recent_influencers.is_empty());
         assert!(!c.state.last_check.vigilance);
+    }
+
+    #[test]
+    fn a_mid_sized_verified_author_alone_is_not_vigilance() {
+        let mut c = Case::new();
+        let mut joined = sig(SignalKind::InfluencerJoined, 3.0, 200_000);
+        joined.observed = 14_000.0; // verified, below influencer_followers
+        assert_eq!(c.bucket(0, 1, &[joined.clone()]), None);
+        // The same author while negative mentions are already unusual: vigilance.
+        let surge = sig(SignalKind::NegativeSurge, 3.5, 200_000);
+        let s = c.bucket(0, 1, &[joined, surge]).unwrap();
+        assert_eq!(s.to, CrisisLevel::Vigilance);
     }
 
     #[test]
