@@ -2,10 +2,10 @@
 
 use crate::entities::{Entities, normalize_handle, reach};
 use crate::language::{LanguageDetector, WhatlangDetector, normalize_declared};
-use crate::sentiment::{LexiconSentiment, SentimentEngine};
+use crate::sentiment::SentimentEngine;
 use std::fmt;
 use vigie_model::{EnrichedMention, Enrichment, LanguageGuess, Mention, WatchId, WorkspaceId};
-use vigie_query::{Document, Query};
+use vigie_query::{Document, Query, QuerySet};
 
 /// What enrichment needs to know about a watch.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +24,6 @@ pub struct WatchSpec {
 #[derive(Debug)]
 struct PreparedWatch {
     id: WatchId,
-    query: Query,
     languages: Vec<String>,
     own_accounts: Vec<String>,
 }
@@ -65,6 +64,8 @@ struct PreparedWatch {
 /// ```
 pub struct Enricher {
     watches: Vec<PreparedWatch>,
+    /// The watches' queries, compiled together (same order as `watches`).
+    queries: QuerySet,
     detector: Box<dyn LanguageDetector>,
     sentiment: Box<dyn SentimentEngine>,
 }
@@ -78,12 +79,13 @@ impl fmt::Debug for Enricher {
 }
 
 impl Enricher {
-    /// An enricher with the default stages: [`WhatlangDetector`] and [`LexiconSentiment`].
+    /// An enricher with the default stages: [`WhatlangDetector`] and the trained sentiment
+    /// model ([`crate::sentiment::default_engine`]).
     pub fn new(watches: Vec<WatchSpec>) -> Self {
         Self::with_engines(
             watches,
             Box::new(WhatlangDetector::default()),
-            Box::new(LexiconSentiment::default()),
+            crate::sentiment::default_engine(),
         )
     }
 
@@ -93,11 +95,11 @@ impl Enricher {
         detector: Box<dyn LanguageDetector>,
         sentiment: Box<dyn SentimentEngine>,
     ) -> Self {
+        let queries = QuerySet::new(watches.iter().map(|w| w.query.clone()).collect());
         let watches = watches
             .into_iter()
             .map(|w| PreparedWatch {
                 id: w.id,
-                query: w.query,
                 languages: w
                     .languages
                     .iter()
@@ -108,6 +110,7 @@ impl Enricher {
             .collect();
         Self {
             watches,
+            queries,
             detector,
             sentiment,
         }
@@ -131,7 +134,7 @@ impl Enricher {
     /// What enrichment adds to `mention`.
     pub fn enrichment(&self, mention: &Mention) -> Enrichment {
         let title = mention.title.as_deref();
-        let doc = Document::with_title(title, &mention.text);
+        let mut doc = Document::from_mention(mention, None);
         let (main_text, main_tokens) = match (doc.text_tokens().is_empty(), title) {
             (true, Some(t)) => (t, doc.title_tokens()),
             _ => (mention.text.as_str(), doc.text_tokens()),
@@ -159,13 +162,13 @@ impl Enricher {
 
         let author = normalize_handle(&mention.author.handle);
         let mut own_account = false;
+        doc.set_lang(language.as_ref().map(|l| l.code.as_str()));
         let matched_watches = self
-            .watches
-            .iter()
-            .filter(|w| {
-                (w.languages.is_empty() || w.languages.iter().any(|l| l == lang))
-                    && w.query.matches(&doc)
-            })
+            .queries
+            .matches(&doc)
+            .into_iter()
+            .filter_map(|i| self.watches.get(i))
+            .filter(|w| w.languages.is_empty() || w.languages.iter().any(|l| l == lang))
             .map(|w| {
                 own_account |= w.own_accounts.contains(&author);
                 w.id.clone()
@@ -353,5 +356,19 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>(_: &T) {}
         assert_send_sync(&enricher);
         assert_eq!(enricher.watch_ids().count(), 1);
+    }
+
+    #[test]
+    fn watch_queries_see_mention_fields_and_language() {
+        let enricher = Enricher::new(vec![
+            watch("replies", "service is:reply -author:brand", &[], &[]),
+            watch("fr", "service lang:fr", &[], &[]),
+            watch("en", "service lang:en", &[], &[]),
+        ]);
+        let mut m = mention("marie", "Le service client ne répond jamais, quelle honte");
+        m.reply_to = Some("0".into());
+        assert_eq!(ids(&enricher.enrichment(&m)), ["replies", "fr"]);
+        m.author.handle = "@Brand".into();
+        assert_eq!(ids(&enricher.enrichment(&m)), ["fr"]);
     }
 }

@@ -6,8 +6,11 @@
 //!
 //! 1. **language** ([`LanguageDetector`], default [`WhatlangDetector`]): the source's
 //!    declared language when present, else a trigram guess among fr, en, de, es, it, nl, pt;
-//! 2. **sentiment** ([`SentimentEngine`], default [`LexiconSentiment`]): VADER rules with
-//!    the English VADER and French VADER-FR lexicons embedded in the binary;
+//! 2. **sentiment** ([`SentimentEngine`], default [`TrainedSentiment`]): a linear model over
+//!    word, character n-gram, emoji, negation and lexicon features, trained by
+//!    `vigie train sentiment` and embedded in the binary ([`model`]); [`LexiconSentiment`]
+//!    (VADER rules with the English VADER and French VADER-FR lexicons) is the alternative
+//!    and gives explanations ([`LexiconSentiment::explain`]);
 //! 3. **entities**: hashtags, handles and links from the tokens;
 //! 4. **reach**: followers plus engagement-based amplification ([`reach`]);
 //! 5. **watches**: every watch query evaluated on the document, filtered by language, and
@@ -56,10 +59,12 @@ mod enricher;
 pub mod entities;
 mod eval;
 pub mod language;
+pub mod model;
 pub mod sentiment;
 
 pub use enricher::{Enricher, WatchSpec};
 pub use entities::{Entities, reach};
 pub use eval::{ClassMetrics, EvalReport, LABELS, evaluate, read_labelled_tsv};
 pub use language::{LanguageDetector, WhatlangDetector};
-pub use sentiment::{LexiconSentiment, SentimentEngine, Thresholds};
+pub use model::{ModelError, TrainedSentiment};
+pub use sentiment::{LexiconSentiment, SentimentEngine, SentimentExplanation, Thresholds};

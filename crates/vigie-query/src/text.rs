@@ -70,7 +70,20 @@ pub fn fold_into(s: &str, out: &mut String) {
             c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
             c => {
                 for l in c.to_lowercase() {
-                    out.extend(l.nfkd().filter(|d| !is_combining_mark(*d)));
+                    // Compatibility decompositions may add a space or punctuation (`¸` →
+                    // ` ̧`, `Ŀ` → `l·`): a letter or digit keeps only letters and digits, and
+                    // nothing gains a space, so that folding never splits a word.
+                    // Decomposition may give back a capital (`ϓ` → `Υ` + accent): lowercase
+                    // again, so that folding is idempotent.
+                    let kept = l.nfkd().filter(|d| {
+                        !is_combining_mark(*d)
+                            && (c.is_whitespace() || !d.is_whitespace())
+                            && (!c.is_alphanumeric() || d.is_alphanumeric())
+                    });
+                    out.extend(
+                        kept.flat_map(char::to_lowercase)
+                            .filter(|e| !is_combining_mark(*e)),
+                    );
                 }
             }
         }
@@ -118,7 +131,11 @@ pub fn tokenize_into(s: &str, out: &mut Vec<Token>) {
                 .is_some_and(|c| c.is_whitespace() || is_opening(c));
         let rest = &s[start..];
         // URLs: from a scheme or `www.` up to whitespace, minus trailing punctuation.
-        if prev_is_space && starts_url(rest) {
+        if prev_is_space
+            && let Some(scheme) = starts_url(rest)
+            && url_len(rest) > scheme
+        {
+            // (A URL needs something after `www.` or `https://`.)
             let len = url_len(rest);
             let end = start + len;
             out.push(Token {
@@ -144,7 +161,8 @@ pub fn tokenize_into(s: &str, out: &mut Vec<Token>) {
         }
         if seg == "#" || seg == "@" {
             let next = segments.get(i + 1).copied();
-            if let Some((_, word)) = next.filter(|(_, w)| is_wordlike(w)) {
+            // A word that folds to nothing (a lone combining mark) makes no hashtag or handle.
+            if let Some((_, word)) = next.filter(|(_, w)| is_wordlike(w) && !fold(w).is_empty()) {
                 if seg == "#" {
                     let end = start + 1 + word.len();
                     let mut text = String::with_capacity(word.len() + 1);
@@ -219,11 +237,17 @@ fn is_wordlike(seg: &str) -> bool {
     seg.chars().next().is_some_and(char::is_alphanumeric)
 }
 
-fn starts_url(rest: &str) -> bool {
+/// The length of the URL prefix (`http://`, `https://`, `www.`) `rest` starts with, if any.
+fn starts_url(rest: &str) -> Option<usize> {
     let b = rest.as_bytes();
     let has = |p: &[u8]| b.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
-    matches!(b.first(), Some(b'h' | b'H' | b'w' | b'W'))
-        && (has(b"http://") || has(b"https://") || has(b"www."))
+    if !matches!(b.first(), Some(b'h' | b'H' | b'w' | b'W')) {
+        return None;
+    }
+    [&b"http://"[..], b"https://", b"www."]
+        .into_iter()
+        .find(|p| has(p))
+        .map(<[u8]>::len)
 }
 
 fn url_len(rest: &str) -> usize {
@@ -303,8 +327,20 @@ fn push_word(seg: &str, start: usize, out: &mut Vec<Token>) {
             return;
         }
     }
+    let text = fold(seg);
+    // A lone combining mark folds to nothing: it is not a token.
+    if text.is_empty() {
+        return;
+    }
+    // The kind follows the folded text, so that a query term written with that text reads
+    // back the same (`8` + a combining mark is the number `8`).
+    let kind = if text.chars().all(|c| c.is_numeric() || c == '.' || c == ',') {
+        TokenKind::Number
+    } else {
+        TokenKind::Word
+    };
     out.push(Token {
-        text: fold(seg),
+        text,
         start,
         end: start + seg.len(),
         kind,
@@ -332,6 +368,13 @@ mod tests {
         assert_eq!(fold("ÉTÉ à Noël"), "ete a noel");
         assert_eq!(fold("ﬁn"), "fin");
         assert_eq!(fold("plain ascii"), "plain ascii");
+        assert_eq!(fold("n\u{b8}"), "n"); // found by fuzzing: NFKD of ¸ starts with a space
+        assert_eq!(fold("a\u{a0}b"), "a b");
+        assert_eq!(fold("\u{13f}2"), "l2"); // Ŀ → l, not l·
+        assert_eq!(fold("\u{3d3}"), "\u{3c5}"); // ϓ → υ (NFKD gives a capital Υ)
+        for s in ["\u{3d3}", "Ŀ", "İstanbul", "ﬁn ½ ㎏", "Ǆ"] {
+            assert_eq!(fold(&fold(s)), fold(s), "{s}");
+        }
     }
 
     #[test]
@@ -417,6 +460,17 @@ mod tests {
             ]
         );
         assert!(tokenize("a:b").iter().all(|t| t.kind != TokenKind::Emoji));
+    }
+
+    #[test]
+    fn marks_that_fold_to_nothing_make_no_token() {
+        // Found by fuzzing: U+0656 alone is "alphabetic" but folds to "".
+        assert_eq!(texts("\u{656}'D #\u{656} @\u{656}"), ["d"]);
+        assert!(tokenize("\u{656}").is_empty());
+        assert_eq!(tokenize("8\u{350}")[0].kind, TokenKind::Number);
+        // Also from fuzzing: a bare `www.` is a word, not a URL.
+        assert_eq!(tokenize("www.")[0].kind, TokenKind::Word);
+        assert_eq!(tokenize("https:// x")[0].kind, TokenKind::Word);
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub enum Command {
     /// Measures quality on labelled data.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Trains models from labelled data.
+    #[command(subcommand)]
+    Train(TrainCommand),
 }
 
 /// `vigie demo`.
@@ -137,16 +140,70 @@ pub enum QueryCommand {
 /// `vigie eval …`.
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
-    /// Sentiment accuracy and macro-F1 on a labelled TSV file (`label<TAB>text`, labels
-    /// 0 negative, 1 neutral, 2 positive).
-    Sentiment {
-        /// The TSV file, e.g. ../shared/data/sentiment/umsab/french/val.tsv.
-        #[arg(long)]
-        data: PathBuf,
-        /// Language of the texts (`fr`, `en`).
-        #[arg(long)]
-        lang: String,
-    },
+    /// Sentiment quality on labelled TSV files (`label<TAB>text`, labels 0 negative,
+    /// 1 neutral, 2 positive; binary files 0 negative, 1 positive): rows, accuracy,
+    /// macro-F1, macro-recall, per-class precision/recall and the confusion matrix.
+    Sentiment(EvalSentimentArgs),
+}
+
+/// `vigie eval sentiment`.
+#[derive(Debug, Args)]
+pub struct EvalSentimentArgs {
+    /// A TSV file, e.g. ../shared/data/sentiment/umsab/french/val.tsv (repeat for several).
+    #[arg(long, required = true)]
+    pub data: Vec<PathBuf>,
+    /// Language of the texts (`fr`, `en`…). Default: from the path (`french`, `-fr`,
+    /// `english`, `-en`, `tweeteval`, `semeval`, `umsab/<language>`), else detected per row.
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// The engine: `trained` (the default engine) or `lexicon`.
+    #[arg(long, value_enum, default_value_t = EngineName::Trained)]
+    pub engine: EngineName,
+    /// With `--engine trained`: a model file written by `vigie train sentiment` instead of
+    /// the embedded one.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Read labels as binary (0 negative, 1 positive). Without it, a file is binary when its
+    /// labels are only 0 and 1 and its path contains `allocine` or `binary`.
+    #[arg(long)]
+    pub binary: bool,
+    /// Print one JSON object per file instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A sentiment engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineName {
+    /// The trained linear model embedded in the binary (the default).
+    Trained,
+    /// The VADER-style rule and lexicon engine (French and English).
+    Lexicon,
+}
+
+/// `vigie train …`.
+#[derive(Debug, Subcommand)]
+pub enum TrainCommand {
+    /// Trains the sentiment model from the train splits (never the validation ones) and
+    /// writes the model file. The same data gives the same file, byte for byte.
+    Sentiment(TrainSentimentArgs),
+}
+
+/// `vigie train sentiment`.
+#[derive(Debug, Args)]
+pub struct TrainSentimentArgs {
+    /// The sentiment data folder (with semeval-en/, umsab/, allocine-tv-fr/).
+    #[arg(long, default_value = "../shared/data/sentiment")]
+    pub data: PathBuf,
+    /// The model file to write (the one embedded in the binary by default).
+    #[arg(long, default_value = "crates/vigie-enrich/models/sentiment.vgsm")]
+    pub out: PathBuf,
+    /// Feature buckets: 2^bits (18 makes a 1.5 MiB model).
+    #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u32).range(10..=20))]
+    pub bits: u32,
+    /// Most passes over the data (the best count is chosen on held-out train rows).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub epochs: u32,
 }
 
 /// `vigie bench`.

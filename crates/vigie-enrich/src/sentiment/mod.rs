@@ -9,8 +9,11 @@
 //! the sum `x` is normalised to the compound score `x/√(x²+15)`. Emojis bring the valence
 //! of their description.
 
+mod explain;
 mod lexicon;
 
+pub use explain::SentimentExplanation;
+use explain::Trace;
 use lexicon::Lexicon;
 use vigie_model::{Sentiment, SentimentLabel};
 use vigie_query::text::{Token, TokenKind, tokenize};
@@ -21,6 +24,16 @@ const C_INCR: f32 = 0.733;
 pub(crate) const N_SCALAR: f32 = -0.74;
 /// Normalisation constant of the compound score.
 const ALPHA: f32 = 15.0;
+
+/// The default engine: the trained model embedded in the binary ([`crate::TrainedSentiment`],
+/// more accurate on every validation split, see `docs/QUALITY.md`), or [`LexiconSentiment`]
+/// if the embedded model cannot be read.
+pub fn default_engine() -> Box<dyn SentimentEngine> {
+    match crate::TrainedSentiment::embedded() {
+        Ok(model) => Box::new(model),
+        Err(_) => Box::new(LexiconSentiment::default()),
+    }
+}
 
 /// Tells how positive or negative a text is.
 pub trait SentimentEngine: Send + Sync {
@@ -119,10 +132,20 @@ impl LexiconSentiment {
 
     /// The compound score in [-1, 1] of a tokenized text, or `None` for an unsupported language.
     pub fn compound(&self, text: &str, tokens: &[Token], lang: &str) -> Option<f32> {
+        self.compound_traced(text, tokens, lang, None)
+    }
+
+    fn compound_traced(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        lang: &str,
+        mut trace: Option<&mut Trace>,
+    ) -> Option<f32> {
         let lex = lexicon_for(lang)?;
         let items = items(text, tokens, lex);
-        let sum = valence_sum(&items, lex);
-        Some(normalize(sum, text))
+        let sum = valence_sum(&items, lex, trace.as_deref_mut());
+        Some(normalize(sum, text, trace))
     }
 
     fn thresholds(&self, lang: &str) -> Thresholds {
@@ -242,7 +265,7 @@ fn scalar_inc_dec(item: &Item<'_>, valence: f32, cap_diff: bool, lex: &Lexicon) 
     scalar
 }
 
-fn valence_sum(items: &[Item<'_>], lex: &Lexicon) -> f32 {
+fn valence_sum(items: &[Item<'_>], lex: &Lexicon, mut trace: Option<&mut Trace>) -> f32 {
     let uppers = items.iter().filter(|i| i.upper).count();
     let cap_diff = uppers > 0 && uppers < items.len();
     let contrast = items.iter().position(|i| i.word == lex.contrast);
@@ -252,7 +275,7 @@ fn valence_sum(items: &[Item<'_>], lex: &Lexicon) -> f32 {
         if std::mem::take(&mut skip_next) {
             continue;
         }
-        let mut v = match item_valence(items, i, lex, cap_diff) {
+        let mut v = match item_valence(items, i, lex, cap_diff, trace.as_deref_mut()) {
             Some((v, bigram)) => {
                 skip_next = bigram;
                 v
@@ -266,7 +289,17 @@ fn valence_sum(items: &[Item<'_>], lex: &Lexicon) -> f32 {
                 v *= 1.5;
             }
         }
+        if let Some(t) = trace.as_deref_mut() {
+            let word = match (skip_next, items.get(i + 1)) {
+                (true, Some(next)) => Trace::join(items.get(i).map_or("", |x| x.word), next.word),
+                _ => items.get(i).map_or_else(String::new, |x| x.word.to_owned()),
+            };
+            t.contribution(word, v);
+        }
         sum += v;
+    }
+    if let (Some(t), Some(c)) = (trace, contrast.and_then(|c| items.get(c))) {
+        t.rule(|| format!("contrast: {} (before ×0.5, after ×1.5)", c.word));
     }
     sum
 }
@@ -277,6 +310,7 @@ fn item_valence(
     i: usize,
     lex: &Lexicon,
     cap_diff: bool,
+    mut trace: Option<&mut Trace>,
 ) -> Option<(f32, bool)> {
     let item = items.get(i)?;
     let next = items.get(i + 1);
@@ -296,36 +330,52 @@ fn item_valence(
     }
     if item.upper && cap_diff {
         v += if v > 0.0 { C_INCR } else { -C_INCR };
+        if let Some(t) = trace.as_deref_mut() {
+            t.rule(|| format!("caps: {}", item.word.to_uppercase()));
+        }
     }
     let before = |k: usize| i.checked_sub(k).and_then(|j| items.get(j));
     for (k, damp) in [(1, 1.0), (2, 0.95), (3, 0.9)] {
         if let Some(prev) = before(k)
             && lex.valence(prev.word).is_none()
         {
-            v += damp * scalar_inc_dec(prev, v, cap_diff, lex);
+            let delta = damp * scalar_inc_dec(prev, v, cap_diff, lex);
+            if delta != 0.0 {
+                v += delta;
+                if let Some(t) = trace.as_deref_mut() {
+                    t.rule(|| format!("booster: {} → {}", prev.word, item.word));
+                }
+            }
         }
     }
     // Bigram idioms that start with a negation (`pas terrible`) already carry it.
-    let negated = !bigram
-        && !lex.no_negate.contains(item.word)
-        && (1..=3).any(|k| before(k).is_some_and(|p| lex.is_negation(p.word)));
-    if negated {
+    let negator = (1..=3)
+        .filter_map(before)
+        .find(|p| lex.is_negation(p.word))
+        .filter(|_| !bigram && !lex.no_negate.contains(item.word));
+    if let Some(neg) = negator {
         let never_so = lex.english_rules
             && before(2).is_some_and(|p| p.word == "never")
             && before(1).is_some_and(|p| p.word == "so" || p.word == "this");
         v *= if never_so { 1.25 } else { N_SCALAR };
+        if let Some(t) = trace.as_deref_mut() {
+            t.rule(|| format!("negation: {} → {}", neg.word, item.word));
+        }
     }
     if lex.english_rules && before(1).is_some_and(|p| p.word == "least") {
         let at_least = before(2).is_some_and(|p| p.word == "at" || p.word == "very");
         if !at_least {
             v *= N_SCALAR;
+            if let Some(t) = trace {
+                t.rule(|| format!("negation: least → {}", item.word));
+            }
         }
     }
     Some((v, bigram))
 }
 
 /// Punctuation emphasis, then `x/√(x²+15)` clamped to [-1, 1].
-fn normalize(mut sum: f32, text: &str) -> f32 {
+fn normalize(mut sum: f32, text: &str, trace: Option<&mut Trace>) -> f32 {
     if sum == 0.0 {
         return 0.0;
     }
@@ -338,6 +388,20 @@ fn normalize(mut sum: f32, text: &str) -> f32 {
         } else {
             0.96
         };
+    }
+    if let Some(t) = trace {
+        if bangs > 0.0 {
+            t.rule(|| format!("{}: {:+.3}", "!".repeat(bangs as usize), bangs * 0.292));
+        }
+        if questions > 1 {
+            t.rule(|| {
+                format!(
+                    "{}: {:+.3}",
+                    "?".repeat(questions.min(4)),
+                    amp - bangs * 0.292
+                )
+            });
+        }
     }
     sum += if sum > 0.0 { amp } else { -amp };
     (sum / (sum * sum + ALPHA).sqrt()).clamp(-1.0, 1.0)

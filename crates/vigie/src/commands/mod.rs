@@ -8,6 +8,7 @@ mod eval;
 mod import;
 mod query;
 mod serve;
+mod train;
 
 use crate::cli::{Cli, Command, ConfigArgs};
 use anyhow::Context;
@@ -26,6 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Query(cmd) => query::run(cmd),
         Command::Bench(args) => bench::run(args).await,
         Command::Eval(cmd) => eval::run(cmd),
+        Command::Train(cmd) => train::run(cmd),
     }
 }
 

@@ -1,9 +1,12 @@
-//! `vigie query check` and `vigie query test`.
+//! `vigie query check` (parse, normalize, lint) and `vigie query test` (what a query matches
+//! in a file of mentions, and why).
 
 use crate::cli::QueryCommand;
 use anyhow::Context;
 use std::process::ExitCode;
 use vigie_connect::format::{Format, parse};
+use vigie_enrich::{LanguageDetector, WhatlangDetector};
+use vigie_query::{Document, Expr, Field, Query};
 
 /// Runs a query subcommand.
 pub fn run(cmd: QueryCommand) -> anyhow::Result<ExitCode> {
@@ -15,26 +18,35 @@ pub fn run(cmd: QueryCommand) -> anyhow::Result<ExitCode> {
             };
             let data =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let detector = uses_lang(&parsed).then(WhatlangDetector::default);
             let (mut matched, mut total) = (0usize, 0usize);
             for record in parse(Format::from_path(&file), &data) {
                 match record {
                     Ok(m) => {
                         total += 1;
-                        let text = match &m.title {
-                            Some(t) => format!("{t}\n{}", m.text),
-                            None => m.text.clone(),
+                        let mut doc = Document::from_mention(&m, None);
+                        let lang = m
+                            .lang
+                            .as_deref()
+                            .and_then(vigie_enrich::language::normalize_declared)
+                            .or_else(|| {
+                                let d = detector.as_ref()?;
+                                d.detect(&m.text).map(|g| g.code)
+                            });
+                        doc.set_lang(lang.as_deref());
+                        let Some(why) = parsed.explain_match(&doc) else {
+                            continue;
                         };
-                        if parsed.matches(&vigie_query::Document::new(&text)) {
-                            matched += 1;
-                            if matched <= limit {
-                                println!(
-                                    "{}:{}  @{}  {}",
-                                    m.source,
-                                    m.external_id,
-                                    m.author.handle,
-                                    one_line(&m.text)
-                                );
-                            }
+                        matched += 1;
+                        if matched <= limit {
+                            println!(
+                                "{}:{}  @{}  {}",
+                                m.source,
+                                m.external_id,
+                                m.author.handle,
+                                one_line(&m.text)
+                            );
+                            println!("    matched: {}", why.join(", "));
                         }
                     }
                     Err(e) => eprintln!("{}:{}: {}", file.display(), e.line, e.reason),
@@ -46,6 +58,15 @@ pub fn run(cmd: QueryCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Whether the query has a `lang:` filter (then languages are detected like the pipeline
+/// does for mentions that declare none).
+fn uses_lang(q: &Query) -> bool {
+    let mut found = false;
+    q.expr()
+        .walk(&mut |e| found |= matches!(e, Expr::Field(Field::Lang(_))));
+    found
+}
+
 fn one_line(text: &str) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match flat.char_indices().nth(120) {
@@ -54,13 +75,16 @@ fn one_line(text: &str) -> String {
     }
 }
 
-fn parse_or_report(query: &str) -> Option<vigie_query::Query> {
+fn parse_or_report(query: &str) -> Option<Query> {
     match vigie_query::parse(query) {
         Ok(q) => Some(q),
         Err(e) => {
             eprintln!("error: {e}");
             eprintln!("  {query}");
             eprintln!("  {}^", " ".repeat(e.position));
+            if let Some(hint) = &e.hint {
+                eprintln!("hint: {hint}");
+            }
             None
         }
     }
@@ -70,6 +94,9 @@ fn check(query: &str) -> ExitCode {
     match parse_or_report(query) {
         Some(q) => {
             println!("ok: {}", q.explain());
+            for lint in q.lint() {
+                println!("{lint}");
+            }
             ExitCode::SUCCESS
         }
         None => ExitCode::FAILURE,
