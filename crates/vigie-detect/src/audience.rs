@@ -325,29 +325,12 @@ impl Detector for AudienceDetector {
             detector: "audience",
             reason: e.to_string(),
         })?;
-        if st.version != STATE_VERSION {
-            return Err(DetectError::UnsupportedVersion {
-                detector: "audience",
-                found: st.version,
-                expected: STATE_VERSION,
-            });
-        }
-        if st.bucket_minutes != self.cadence.bucket_minutes
-            || st.window_buckets != self.cadence.window_buckets
-            || !st.voices.model.is_well_formed()
-            || !st.influencer_rate.model.is_well_formed()
-        {
-            return Err(DetectError::IncompatibleSettings {
-                detector: "audience",
-                reason: format!(
-                    "saved with {}-minute buckets x {}, configured {}-minute buckets x {}",
-                    st.bucket_minutes,
-                    st.window_buckets,
-                    self.cadence.bucket_minutes,
-                    self.cadence.window_buckets
-                ),
-            });
-        }
+        self.cadence.check_saved(
+            "audience",
+            (st.version, STATE_VERSION),
+            (st.bucket_minutes, st.window_buckets),
+            st.voices.model.is_well_formed() && st.influencer_rate.model.is_well_formed(),
+        )?;
         self.state = st;
         Ok(())
     }

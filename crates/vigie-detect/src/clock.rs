@@ -103,6 +103,37 @@ pub struct Cadence {
 }
 
 impl Cadence {
+    /// Checks that a saved detector state can continue under this cadence: same state
+    /// version, same bucket width and window, well-formed baselines.
+    pub(crate) fn check_saved(
+        &self,
+        detector: &'static str,
+        (version, expected_version): (u64, u64),
+        (bucket_minutes, window_buckets): (u32, usize),
+        well_formed: bool,
+    ) -> Result<(), crate::DetectError> {
+        if version != expected_version {
+            return Err(crate::DetectError::UnsupportedVersion {
+                detector,
+                found: version,
+                expected: expected_version,
+            });
+        }
+        if bucket_minutes != self.bucket_minutes
+            || window_buckets != self.window_buckets
+            || !well_formed
+        {
+            return Err(crate::DetectError::IncompatibleSettings {
+                detector,
+                reason: format!(
+                    "saved with {bucket_minutes}-minute buckets x {window_buckets}, configured {}-minute buckets x {}",
+                    self.bucket_minutes, self.window_buckets
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Derives the constants; a zero bucket counts as one minute, a window shorter than a
     /// bucket as one bucket.
     pub fn new(s: &vigie_model::DetectionSettings) -> Self {

@@ -274,21 +274,13 @@ impl WatchMonitor {
             detector: "monitor",
             reason: e.to_string(),
         })?;
-        if st.version != STATE_VERSION {
-            return Err(DetectError::UnsupportedVersion {
-                detector: "monitor",
-                found: st.version,
-                expected: STATE_VERSION,
-            });
-        }
-        if st.clock.bucket_ms != self.cadence.bucket_ms
-            || st.evidence.window_buckets() != self.cadence.window_buckets
-        {
-            return Err(DetectError::IncompatibleSettings {
-                detector: "monitor",
-                reason: "bucket or window length changed".into(),
-            });
-        }
+        let saved_bucket_minutes = u32::try_from(st.clock.bucket_ms / 60_000).unwrap_or(0);
+        self.cadence.check_saved(
+            "monitor",
+            (st.version, STATE_VERSION),
+            (saved_bucket_minutes, st.evidence.window_buckets()),
+            st.clock.bucket_ms % 60_000 == 0,
+        )?;
         let mut volume = self.volume.clone();
         volume.restore(&st.volume)?;
         let mut audience = self.audience.clone();

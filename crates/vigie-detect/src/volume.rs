@@ -264,29 +264,12 @@ impl Detector for VolumeDetector {
             detector: "volume",
             reason: e.to_string(),
         })?;
-        if st.version != STATE_VERSION {
-            return Err(DetectError::UnsupportedVersion {
-                detector: "volume",
-                found: st.version,
-                expected: STATE_VERSION,
-            });
-        }
-        if st.bucket_minutes != self.cadence.bucket_minutes
-            || st.window_buckets != self.cadence.window_buckets
-            || !st.all.model.is_well_formed()
-            || !st.negative.model.is_well_formed()
-        {
-            return Err(DetectError::IncompatibleSettings {
-                detector: "volume",
-                reason: format!(
-                    "saved with {}-minute buckets x {}, configured {}-minute buckets x {}",
-                    st.bucket_minutes,
-                    st.window_buckets,
-                    self.cadence.bucket_minutes,
-                    self.cadence.window_buckets
-                ),
-            });
-        }
+        self.cadence.check_saved(
+            "volume",
+            (st.version, STATE_VERSION),
+            (st.bucket_minutes, st.window_buckets),
+            st.all.model.is_well_formed() && st.negative.model.is_well_formed(),
+        )?;
         self.state = st;
         Ok(())
     }
