@@ -26,6 +26,9 @@ pub struct Config {
     pub detection: DetectionSettings,
     /// Organizations or client brands, in file order.
     pub workspaces: Vec<WorkspaceConfig>,
+    /// Notifications, on-call rotations and escalation (`[notify]`).
+    #[serde(skip_serializing_if = "crate::notify::NotifyConfig::is_default")]
+    pub notify: crate::notify::NotifyConfig,
 }
 
 impl Config {
@@ -193,6 +196,20 @@ pub enum SourceConfig {
     Jsonl(FileSourceConfig),
     /// A CSV file with a header line, read once and then followed.
     Csv(FileSourceConfig),
+    /// A Mastodon stream with REST backfill.
+    Mastodon(crate::sources::MastodonSource),
+    /// Bluesky Jetstream with search backfill.
+    Bluesky(crate::sources::BlueskySource),
+    /// RSS / Atom / JSON Feed documents.
+    Feed(crate::sources::FeedSource),
+    /// Reddit listings.
+    Reddit(crate::sources::RedditSource),
+    /// X API v2 filtered stream.
+    X(crate::sources::XSource),
+    /// Meta (Facebook pages / Instagram) webhooks.
+    MetaWebhook(crate::sources::MetaWebhookSource),
+    /// Generic webhook (canonical mention JSON).
+    Webhook(crate::sources::WebhookSource),
 }
 
 impl SourceConfig {
@@ -200,13 +217,28 @@ impl SourceConfig {
     pub fn id(&self) -> &str {
         match self {
             Self::Jsonl(f) | Self::Csv(f) => &f.id,
+            Self::Mastodon(s) => &s.id,
+            Self::Bluesky(s) => &s.id,
+            Self::Feed(s) => &s.id,
+            Self::Reddit(s) => &s.id,
+            Self::X(s) => &s.id,
+            Self::MetaWebhook(s) => &s.id,
+            Self::Webhook(s) => &s.id,
         }
     }
-    /// The `type` name: `jsonl` or `csv`.
+    /// The `type` name: `jsonl`, `csv`, `mastodon`, `bluesky`, `feed`, `reddit`, `x`,
+    /// `meta_webhook` or `webhook`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Jsonl(_) => "jsonl",
             Self::Csv(_) => "csv",
+            Self::Mastodon(_) => "mastodon",
+            Self::Bluesky(_) => "bluesky",
+            Self::Feed(_) => "feed",
+            Self::Reddit(_) => "reddit",
+            Self::X(_) => "x",
+            Self::MetaWebhook(_) => "meta_webhook",
+            Self::Webhook(_) => "webhook",
         }
     }
 }

@@ -52,7 +52,9 @@ mod duration;
 mod error;
 mod languages;
 mod locate;
+mod notify;
 mod raw;
+mod sources;
 mod validate;
 
 pub use config::{
@@ -61,6 +63,15 @@ pub use config::{
 };
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
+pub use notify::{
+    ChannelConfig, ChannelKind, MessageLanguage, NotifyConfig, OverrideConfig, PersonConfig,
+    PolicyConfig, QuietHours, RetryConfig, RotationConfig, RotationEvery, RouteConfig, SecretRef,
+    SmtpTls, StepConfig, Target,
+};
+pub use sources::{
+    BlueskySource, FeedSource, MastodonSource, MastodonStream, MetaWebhookSource, RedditSource,
+    Secret, WebhookSource, XRule, XSource,
+};
 
 use locate::Locator;
 use std::path::Path;
@@ -189,6 +200,7 @@ impl Config {
                 },
                 detection: vigie_model::DetectionSettings::default(),
                 workspaces: Vec::new(),
+                notify: notify::NotifyConfig::default(),
             },
         }
     }

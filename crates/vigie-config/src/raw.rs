@@ -26,6 +26,9 @@ pub(crate) struct ConfigForSerialization {
     /// Organizations or client brands. At least one.
     #[serde(default)]
     pub workspaces: Vec<WorkspaceForSerialization>,
+    /// Notifications, on-call and escalation (`docs/notifications.md`).
+    #[serde(default)]
+    pub notify: crate::notify::NotifyForSerialization,
 }
 
 /// `[storage]`.
@@ -218,6 +221,21 @@ pub(crate) enum SourceForSerialization {
     Jsonl(FileSourceForSerialization),
     /// A CSV file with a header line, read once and then followed.
     Csv(FileSourceForSerialization),
+    /// A Mastodon stream (see `sources.rs`).
+    Mastodon(crate::sources::MastodonForSerialization),
+    /// Bluesky Jetstream.
+    Bluesky(crate::sources::BlueskyForSerialization),
+    /// RSS / Atom / JSON Feed.
+    #[serde(alias = "rss")]
+    Feed(crate::sources::FeedForSerialization),
+    /// Reddit listings.
+    Reddit(crate::sources::RedditForSerialization),
+    /// X API v2 filtered stream.
+    X(crate::sources::XForSerialization),
+    /// Meta (Facebook/Instagram) webhooks.
+    MetaWebhook(crate::sources::MetaWebhookForSerialization),
+    /// Generic webhook.
+    Webhook(crate::sources::WebhookForSerialization),
 }
 
 /// A file source.

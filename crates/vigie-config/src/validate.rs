@@ -57,6 +57,7 @@ pub(crate) fn validate(
             });
         }
     }
+    let notify = crate::notify::validate_notify(&raw.notify, loc, &mut v.errors);
     match (storage, server, detection) {
         (Some(storage), Some(server), Some(detection)) if v.errors.is_empty() => Ok(Config {
             version,
@@ -64,6 +65,7 @@ pub(crate) fn validate(
             server,
             detection,
             workspaces,
+            notify,
         }),
         _ => Err(v.errors),
     }
@@ -349,6 +351,7 @@ impl Validator<'_, '_> {
         ) = match raw.get_ref() {
             SourceForSerialization::Jsonl(f) => (f, SourceConfig::Jsonl),
             SourceForSerialization::Csv(f) => (f, SourceConfig::Csv),
+            other => return self.network_source(other, raw, base, seen),
         };
         let loc = self.loc;
         let field = |name: &'static str| {
@@ -399,6 +402,49 @@ impl Validator<'_, '_> {
             path: file.path.clone(),
             poll_interval: poll?,
         }))
+    }
+
+    /// A network source (`sources.rs`): the id checks of [`Self::source`], then its own.
+    fn network_source(
+        &mut self,
+        other: &SourceForSerialization,
+        raw: &Spanned<SourceForSerialization>,
+        base: &[Step<'_>],
+        seen: &mut HashMap<String, usize>,
+    ) -> Option<SourceConfig> {
+        let loc = self.loc;
+        let field = |name: &'static str| {
+            let mut steps = base.to_vec();
+            steps.push(Step::Key(name));
+            let span = loc.span_of(&steps).unwrap_or_else(|| raw.span());
+            (span, crate::locate::render_path(&steps))
+        };
+        let id = crate::sources::network_id(other)
+            .unwrap_or_default()
+            .to_owned();
+        let (id_span, id_path) = field("id");
+        let slug = self.slug(
+            &Spanned::new(id_span.clone(), id.clone()),
+            &id_path,
+            WorkspaceId::new,
+        );
+        if let Some(first) = seen.get(&id) {
+            let (line, _) = self.loc.line_column(*first);
+            let message = format!("duplicate source id {id:?} (first defined on line {line})");
+            self.push(id_span, id_path, Kind::Duplicate, message);
+        } else {
+            seen.insert(id, id_span.start);
+        }
+        let mut checker = crate::sources::Checker {
+            field: &field,
+            problems: Vec::new(),
+        };
+        let built = crate::sources::validate_network(other, &mut checker);
+        for (span, path, kind, message) in checker.problems {
+            self.push(span, path, kind, message);
+        }
+        slug?;
+        built
     }
 
     fn slug<T, E: std::fmt::Display>(

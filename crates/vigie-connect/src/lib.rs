@@ -13,13 +13,24 @@
 //! assert_eq!(parsed[0].as_ref().unwrap().text, "Orsane");
 //! ```
 
+pub mod backoff;
 pub mod connectors;
 pub mod demo;
 pub mod format;
+pub mod health;
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "push")]
+pub mod push;
+pub mod registry;
+pub mod text;
+
+#[cfg(test)]
+mod compliance;
 
 use async_trait::async_trait;
 use std::time::Duration;
-use vigie_model::Mention;
+use vigie_model::{Mention, MentionChange};
 
 pub use format::RecordError;
 
@@ -54,6 +65,86 @@ pub enum ConnectorError {
         /// Why.
         reason: String,
     },
+    /// The network failed: connection refused or reset, timeout, stream dropped.
+    #[error("network error on {target}: {reason}")]
+    Network {
+        /// The URL.
+        target: String,
+        /// Why.
+        reason: String,
+    },
+    /// The server answered with an error status (other than 429).
+    #[error("{target} answered HTTP {status}: {reason}")]
+    Http {
+        /// The URL.
+        target: String,
+        /// The status code.
+        status: u16,
+        /// The reason or the start of the body.
+        reason: String,
+        /// `Retry-After`, when the server sent one.
+        retry_after: Option<Duration>,
+    },
+    /// The server asked us to slow down (HTTP 429 or an exhausted rate-limit budget).
+    #[error("rate limited by {target}; retry in {retry_after:?}")]
+    RateLimited {
+        /// The URL.
+        target: String,
+        /// How long to wait, from `Retry-After` or the rate-limit reset header.
+        retry_after: Duration,
+    },
+    /// The server spoke, but not the expected protocol (a body that is not a feed, too big…).
+    #[error("unexpected answer from {target}: {reason}")]
+    Protocol {
+        /// The URL.
+        target: String,
+        /// Why.
+        reason: String,
+    },
+    /// The connector cannot be built from its configuration (missing secret…).
+    #[error("cannot start source {source_id}: {reason}")]
+    Setup {
+        /// The source id.
+        source_id: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// How a failure should be retried (after the X API's documented reconnect tiers, which fit
+/// every network): see [`backoff::BackoffPolicy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// TCP/TLS/stream failures: retry soon, growing linearly.
+    Network,
+    /// HTTP errors and protocol errors: exponential from seconds.
+    Http,
+    /// 429 / exhausted budget: exponential from a minute (or what the server said).
+    RateLimited,
+}
+
+impl ConnectorError {
+    /// The retry class of this failure.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Io { .. } | Self::Network { .. } => ErrorClass::Network,
+            Self::RateLimited { .. } => ErrorClass::RateLimited,
+            Self::Http { status: 429, .. } => ErrorClass::RateLimited,
+            Self::Http { .. }
+            | Self::Protocol { .. }
+            | Self::BadCursor { .. }
+            | Self::Setup { .. } => ErrorClass::Http,
+        }
+    }
+
+    /// The delay the server asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } => Some(*retry_after),
+            Self::Http { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }
 
 /// One account, feed or file on one platform.
@@ -71,4 +162,13 @@ pub trait Connector: Send {
     ) -> Result<PollOutcome, ConnectorError>;
     /// The position after everything returned so far.
     fn cursor(&self) -> String;
+    /// Edits and deletions seen since the last call, in source order. The source task applies
+    /// them to the stored mentions. Sources without edits keep the default (none).
+    fn take_changes(&mut self) -> Vec<MentionChange> {
+        Vec::new()
+    }
+    /// The network name (`mastodon`, `rss`, `jsonl`…) for health and metrics.
+    fn kind(&self) -> &'static str {
+        "file"
+    }
 }

@@ -31,7 +31,8 @@ pub struct AudienceStats {
     pub mentions: u64,
     /// Distinct authors in the window (HyperLogLog estimate, near-exact when small).
     pub distinct_authors: u64,
-    /// Distinct authors of negative mentions, own accounts excluded.
+    /// Distinct authors of negative mentions in their own words (plain reposts and own
+    /// accounts excluded).
     pub negative_voices: u64,
     /// Negative voices expected from the baseline.
     pub expected_negative_voices: f64,
@@ -306,7 +307,11 @@ impl Detector for AudienceDetector {
         if !own {
             open.others += 1;
             if negative {
-                open.negative_voices.insert(hash);
+                // A plain repost amplifies someone else's words: the reposter is reach, not
+                // a voice (the viral detector judges amplification).
+                if m.mention.repost_of.is_none() {
+                    open.negative_voices.insert(hash);
+                }
                 self.check_influencer(m, hash, out);
             }
         }

@@ -28,6 +28,8 @@ pub struct BucketFacts<'a> {
     pub volume: &'a WindowStats,
     /// Audience figures of the window.
     pub audience: &'a AudienceStats,
+    /// A post was flagged viral within the window: (any tone, negative tone).
+    pub viral: (bool, bool),
     /// Signals raised since the previous closed bucket (including this bucket's).
     pub signals: &'a [Signal],
 }
@@ -85,9 +87,14 @@ impl LevelState {
     /// - 1 vigilance: a volume spike, negative surge or `OthersSpeakForYou` with score ≥
     ///   [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE), or an influencer joined within the window
     ///   who has at least `influencer_followers` followers, or any influencer (verified) while
-    ///   negative mentions score ≥ [`SIGNAL_MIN_SCORE`](crate::SIGNAL_MIN_SCORE);
-    /// - 2 alert: a negative surge with score ≥ [`ALERT_SCORE`](crate::ALERT_SCORE) and at least
-    ///   `min_negative_for_alert` negative mentions in the window;
+    ///   negative mentions score ≥ [`SIGNAL_MIN_SCORE`](crate::SIGNAL_MIN_SCORE), or an
+    ///   emerging topic (`BurstyTopic` ≥ [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE)), or a post
+    ///   forecast to go viral whatever its tone;
+    /// - 2 alert: a negative surge with score ≥ [`ALERT_SCORE`](crate::ALERT_SCORE), at least
+    ///   `min_negative_for_alert` negative mentions in the window written by as many distinct
+    ///   voices (plain reposts do not count) whose number is itself improbable (score ≥
+    ///   [`SIGNAL_MIN_SCORE`](crate::SIGNAL_MIN_SCORE)), or a negative post forecast to go
+    ///   viral;
     /// - 3 crisis: alert conditions and (distinct authors ≥ `min_authors_for_crisis`, or an
     ///   influencer joined within the window, or others speak for you with score ≥
     ///   [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE)), on
@@ -128,12 +135,23 @@ impl LevelState {
             .iter()
             .any(|s| s.observed >= settings.influencer_followers as f64);
         let influencer_vigilance = big_influencer || (influencer && negative >= SIGNAL_MIN_SCORE);
+        let topic = max_score(facts.signals, SignalKind::BurstyTopic) >= VIGILANCE_SCORE;
+        let (viral_any, viral_negative) = facts.viral;
         let vigilance = volume >= VIGILANCE_SCORE
             || negative >= VIGILANCE_SCORE
             || others
-            || influencer_vigilance;
-        let alert = negative >= ALERT_SCORE
-            && facts.volume.negative >= u64::from(settings.min_negative_for_alert);
+            || influencer_vigilance
+            || topic
+            || viral_any;
+        // A complaint forecast to go viral is an alert on its own: "one complainer stays at
+        // 0–1 unless their post goes viral".
+        // Negative mentions must come from enough distinct people writing their own words:
+        // a bot network or a reposted complaint is not a wave of voices.
+        let alert = (negative >= ALERT_SCORE
+            && facts.volume.negative >= u64::from(settings.min_negative_for_alert)
+            && facts.audience.negative_voices >= u64::from(settings.min_negative_for_alert)
+            && facts.audience.voices_score >= SIGNAL_MIN_SCORE)
+            || viral_negative;
         let spread = facts.audience.distinct_authors >= u64::from(settings.min_authors_for_crisis)
             || influencer
             || others;
@@ -218,6 +236,7 @@ mod tests {
         settings: DetectionSettings,
         cadence: Cadence,
         t: i64,
+        viral: (bool, bool),
     }
 
     impl Case {
@@ -228,6 +247,7 @@ mod tests {
                 cadence: Cadence::new(&settings),
                 settings,
                 t: 0,
+                viral: (false, false),
             }
         }
         fn bucket(&mut self, negative: u64, authors: u64, signals: &[Signal]) -> Option<Step> {
@@ -238,6 +258,8 @@ mod tests {
             };
             let a = AudienceStats {
                 distinct_authors: authors,
+                negative_voices: negative.min(authors),
+                voices_score: if negative >= 10 { 8.0 } else { 0.0 },
                 ..Default::default()
             };
             let facts = BucketFacts {
@@ -245,6 +267,7 @@ mod tests {
                 warm: true,
                 volume: &v,
                 audience: &a,
+                viral: self.viral,
                 signals,
             };
             self.state.evaluate(&facts, &self.settings, &self.cadence)
@@ -346,6 +369,29 @@ mod tests {
     }
 
     #[test]
+    fn a_viral_complaint_is_an_alert_and_a_viral_campaign_vigilance() {
+        let mut c = Case::new();
+        c.viral = (true, false);
+        let s = c.bucket(0, 1, &[]).unwrap();
+        assert_eq!(s.to, CrisisLevel::Vigilance);
+        c.viral = (true, true);
+        let s = c.bucket(2, 40, &[]).unwrap();
+        assert_eq!(s.to, CrisisLevel::Alert);
+        // Spread (many authors) on a second bucket: crisis.
+        let s = c.bucket(2, 40, &[]).unwrap();
+        assert_eq!(s.to, CrisisLevel::Crisis);
+    }
+
+    #[test]
+    fn an_emerging_topic_alone_is_vigilance() {
+        let mut c = Case::new();
+        let s = c
+            .bucket(0, 5, &[sig(SignalKind::BurstyTopic, 9.0, 0)])
+            .unwrap();
+        assert_eq!(s.to, CrisisLevel::Vigilance);
+    }
+
+    #[test]
     fn nothing_during_warm_up() {
         let mut c = Case::new();
         let v = WindowStats {
@@ -359,6 +405,7 @@ mod tests {
             warm: false,
             volume: &v,
             audience: &a,
+            viral: (false, false),
             signals: &signals,
         };
         assert_eq!(c.state.evaluate(&facts, &c.settings, &c.cadence), None);

@@ -49,29 +49,36 @@
 //! assert!(incidents.take_dirty().is_empty());
 //! ```
 
+pub mod anomaly;
 mod audience;
 mod baseline;
+mod bursty;
 mod clock;
 mod evidence;
 mod hll;
 mod incident;
 mod level;
 mod monitor;
+mod silence;
 pub mod stats;
 mod text;
+mod viral;
 mod volume;
 
 pub use audience::{
     AudienceDetector, AudienceStats, INFLUENCER_QUIET_MINUTES, MIN_OTHERS_AUTHORS, MIN_OTHERS_SHARE,
 };
 pub use baseline::{MAX_DISPERSION, MIN_NEGBIN_DISPERSION, SEASONAL_PRIOR_WEIGHT};
+pub use bursty::{BurstConfig, BurstDetector};
 pub use clock::MAX_FILL_BUCKETS;
 pub use incident::IncidentTracker;
 pub use level::{ALERT_SCORE, CRISIS_SUSTAIN_BUCKETS, VIGILANCE_SCORE};
-pub use monitor::{MonitorOutput, WatchMonitor};
+pub use monitor::{DetectorConfig, MonitorOutput, WatchMonitor};
+pub use silence::{GAP_HISTORY, SilenceConfig, SourceSilence};
+pub use viral::{Forecast, MAX_FORECAST, ViralConfig, ViralDetector};
 pub use volume::{
-    CLIP_SIGMAS, MIN_EXPECTED_WINDOW, MIN_SIGNAL_COUNT, SIGNAL_MIN_SCORE, VolumeDetector,
-    WindowStats,
+    CLIP_SIGMAS, MIN_EXPECTED_WINDOW, MIN_SIGNAL_COUNT, SHORT_BUCKETS, SIGNAL_MIN_SCORE,
+    VolumeDetector, WindowStats,
 };
 
 use vigie_model::{EnrichedMention, Signal, Timestamp};

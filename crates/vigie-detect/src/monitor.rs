@@ -1,10 +1,12 @@
 //! One watch's monitor: detectors, evidence, level rules and explanations.
 
 use crate::audience::{AudienceDetector, AudienceStats};
+use crate::bursty::{BurstConfig, BurstDetector};
 use crate::clock::{BucketClock, Cadence, MAX_FILL_BUCKETS};
 use crate::evidence::Evidence;
 use crate::level::{BucketFacts, LevelState, Step};
 use crate::text::compact_number;
+use crate::viral::{ViralConfig, ViralDetector};
 use crate::volume::{VolumeDetector, WindowStats};
 use crate::{DetectError, Detector};
 use serde::{Deserialize, Serialize};
@@ -36,12 +38,35 @@ impl MonitorOutput {
     }
 }
 
+/// Settings of the detectors that `DetectionSettings` does not cover (their defaults are
+/// the tuned values; see `docs/design/detection.md`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DetectorConfig {
+    /// Bursty terms and topics.
+    pub burst: BurstConfig,
+    /// Viral posts.
+    pub viral: ViralConfig,
+}
+
+impl DetectorConfig {
+    /// Checks every part; the message names the part and the field.
+    pub fn validate(&self) -> Result<(), String> {
+        self.burst.validate().map_err(|e| format!("burst: {e}"))?;
+        self.viral.validate().map_err(|e| format!("viral: {e}"))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct MonitorState {
     version: u64,
     clock: BucketClock,
     volume: serde_json::Value,
     audience: serde_json::Value,
+    /// Absent in states saved before the bursty and viral detectors: they start fresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bursty: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    viral: Option<serde_json::Value>,
     evidence: Evidence,
     level: LevelState,
     pending: Vec<Signal>,
@@ -64,6 +89,8 @@ pub struct WatchMonitor {
     clock: BucketClock,
     volume: VolumeDetector,
     audience: AudienceDetector,
+    bursty: BurstDetector,
+    viral: ViralDetector,
     evidence: Evidence,
     level: LevelState,
     /// Signals raised by mentions since the last closed bucket.
@@ -74,10 +101,22 @@ pub struct WatchMonitor {
 impl WatchMonitor {
     /// A monitor for one watch of a workspace.
     pub fn new(workspace: WorkspaceId, watch: WatchId, settings: &DetectionSettings) -> Self {
+        Self::with_config(workspace, watch, settings, &DetectorConfig::default())
+    }
+
+    /// A monitor with explicit detector settings (drills, backtests, tuning).
+    pub fn with_config(
+        workspace: WorkspaceId,
+        watch: WatchId,
+        settings: &DetectionSettings,
+        config: &DetectorConfig,
+    ) -> Self {
         let cadence = Cadence::new(settings);
         Self {
             volume: VolumeDetector::new(workspace.clone(), watch.clone(), settings),
             audience: AudienceDetector::new(workspace.clone(), watch.clone(), settings),
+            bursty: BurstDetector::new(workspace.clone(), watch.clone(), settings, &config.burst),
+            viral: ViralDetector::new(workspace.clone(), watch.clone(), settings, &config.viral),
             evidence: Evidence::new(cadence.window_buckets),
             clock: BucketClock::new(cadence.bucket_minutes),
             level: LevelState::default(),
@@ -125,6 +164,8 @@ impl WatchMonitor {
         self.scratch.clear();
         self.volume.observe(m, &mut self.scratch);
         self.audience.observe(m, &mut self.scratch);
+        self.bursty.observe(m, &mut self.scratch);
+        self.viral.observe(m, &mut self.scratch);
         self.evidence.observe(m);
         for s in self.scratch.drain(..) {
             self.pending.push(s.clone());
@@ -154,6 +195,8 @@ impl WatchMonitor {
             self.clock.jump_to(now);
             self.volume.jump_to(now);
             self.audience.jump_to(now);
+            self.bursty.jump_to(now);
+            self.viral.jump_to(now);
         }
     }
 
@@ -164,6 +207,8 @@ impl WatchMonitor {
         self.scratch.clear();
         self.volume.close_one(&mut self.scratch);
         self.audience.close_one(&mut self.scratch);
+        self.bursty.close_one(&mut self.scratch);
+        self.viral.close_one(&mut self.scratch);
         self.evidence.close_one();
         self.clock.advance();
         let mut signals = std::mem::take(&mut self.pending);
@@ -174,6 +219,7 @@ impl WatchMonitor {
             warm: self.clock.is_warm(end, self.cadence.warmup_ms),
             volume: self.volume.window_stats(),
             audience: self.audience.window_stats(),
+            viral: self.viral.recent_flags(end),
             signals: &signals,
         };
         if let Some(step) = self.level.evaluate(&facts, &self.settings, &self.cadence) {
@@ -223,6 +269,35 @@ impl WatchMonitor {
         if let Some(tag) = ev.top_hashtags.first() {
             let _ = write!(summary, "; {} ×{}", tag.term, tag.count);
         }
+        if let Some(topic) = signals
+            .iter()
+            .filter(|s| s.kind == SignalKind::BurstyTopic)
+            .max_by(|a, b| a.score.total_cmp(&b.score))
+        {
+            let terms: Vec<&str> = topic
+                .detail
+                .split(", ")
+                .filter_map(|t| t.split(" (").next())
+                .take(4)
+                .collect();
+            let _ = write!(summary, "; emerging topic: {}", terms.join(", "));
+        }
+        if let Some(v) = signals
+            .iter()
+            .filter(|s| s.kind == SignalKind::ViralPost)
+            .max_by(|a, b| a.expected.total_cmp(&b.expected))
+        {
+            let forecast = if v.expected >= crate::MAX_FORECAST {
+                "unbounded".to_owned()
+            } else {
+                compact_number(v.expected.max(0.0) as u64)
+            };
+            let _ = write!(
+                summary,
+                "; a post is going viral ({} reshares, forecast {forecast})",
+                v.observed.max(0.0) as u64
+            );
+        }
         for s in signals
             .iter()
             .filter(|s| s.kind == SignalKind::InfluencerJoined)
@@ -260,6 +335,8 @@ impl WatchMonitor {
             clock: self.clock,
             volume: self.volume.state(),
             audience: self.audience.state(),
+            bursty: Some(self.bursty.state()),
+            viral: Some(self.viral.state()),
             evidence: self.evidence.clone(),
             level: self.level.clone(),
             pending: self.pending.clone(),
@@ -285,8 +362,24 @@ impl WatchMonitor {
         volume.restore(&st.volume)?;
         let mut audience = self.audience.clone();
         audience.restore(&st.audience)?;
+        let mut bursty = self.bursty.clone();
+        let mut viral = self.viral.clone();
+        match (&st.bursty, &st.viral) {
+            (Some(b), Some(v)) => {
+                bursty.restore(b)?;
+                viral.restore(v)?;
+            }
+            // Saved before these detectors existed: they start fresh, with the monitor's
+            // history (so no second warm-up).
+            _ => {
+                bursty.start_at(st.clock);
+                viral.start_at(st.clock);
+            }
+        }
         self.volume = volume;
         self.audience = audience;
+        self.bursty = bursty;
+        self.viral = viral;
         self.clock = st.clock;
         self.evidence = st.evidence;
         self.level = st.level;

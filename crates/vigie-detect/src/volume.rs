@@ -19,6 +19,8 @@ pub const MIN_SIGNAL_COUNT: u64 = 5;
 pub const MIN_EXPECTED_WINDOW: f64 = 1.0;
 /// While a signal is active, a bucket enters the baseline clipped to expected + this many σ.
 pub const CLIP_SIGMAS: f64 = 3.0;
+/// Buckets of the short window also scored (its score counts when higher than the window's).
+pub const SHORT_BUCKETS: usize = 2;
 
 /// Figures of the last closed window of a [`VolumeDetector`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -95,7 +97,8 @@ const STATE_VERSION: u64 = 1;
 ///
 /// On each closed bucket: expected = Σ over the window's buckets of the seasonal baseline
 /// rate; p = P(X ≥ observed) (Poisson, or negative binomial when the series is
-/// over-dispersed); a signal with score −log10 p is emitted when the score reaches
+/// over-dispersed), the same for the last [`SHORT_BUCKETS`](crate::SHORT_BUCKETS) buckets, and
+/// the score is the larger −log10 p of the two; a signal with score −log10 p is emitted when the score reaches
 /// [`SIGNAL_MIN_SCORE`](crate::SIGNAL_MIN_SCORE), the window holds at least [`MIN_SIGNAL_COUNT`](crate::MIN_SIGNAL_COUNT) mentions and the
 /// warm-up is over. The bucket then enters the baseline, clipped while a signal is active.
 #[derive(Debug, Clone)]
@@ -159,9 +162,24 @@ impl VolumeDetector {
             w.expected_all += b.expected_all;
             w.expected_negative += b.expected_negative;
         }
+        // The last SHORT_BUCKETS buckets alone: a sudden onset stands out there before it
+        // weighs on the whole window.
+        let mut short = ClosedBucket::default();
+        for b in st.window.iter().rev().take(SHORT_BUCKETS) {
+            short.all += b.all;
+            short.negative += b.negative;
+            short.expected_all += b.expected_all;
+            short.expected_negative += b.expected_negative;
+        }
         let warm = st.clock.is_warm(end, self.cadence.warmup_ms);
-        let mention_score = st.all.score(w.all, w.expected_all);
-        let negative_score = st.negative.score(w.negative, w.expected_negative);
+        let mention_score = st
+            .all
+            .score(w.all, w.expected_all)
+            .max(st.all.score(short.all, short.expected_all));
+        let negative_score = st
+            .negative
+            .score(w.negative, w.expected_negative)
+            .max(st.negative.score(short.negative, short.expected_negative));
         let minutes = self.cadence.window_minutes;
         let until = end.saturating_add(self.cadence.window_ms);
         if warm && mention_score >= SIGNAL_MIN_SCORE && w.all >= MIN_SIGNAL_COUNT {

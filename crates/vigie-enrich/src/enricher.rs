@@ -2,8 +2,10 @@
 
 use crate::entities::{Entities, normalize_handle, reach};
 use crate::language::{LanguageDetector, WhatlangDetector, normalize_declared};
+use crate::neural::NeuralSentiment;
 use crate::sentiment::SentimentEngine;
 use std::fmt;
+use std::sync::Arc;
 use vigie_model::{EnrichedMention, Enrichment, LanguageGuess, Mention, WatchId, WorkspaceId};
 use vigie_query::{Document, Query, QuerySet};
 
@@ -68,6 +70,8 @@ pub struct Enricher {
     queries: QuerySet,
     detector: Box<dyn LanguageDetector>,
     sentiment: Box<dyn SentimentEngine>,
+    /// The engine for mentions that match a watch, when installed.
+    neural: Option<Arc<NeuralSentiment>>,
 }
 
 impl fmt::Debug for Enricher {
@@ -113,7 +117,50 @@ impl Enricher {
             queries,
             detector,
             sentiment,
+            neural: None,
         }
+    }
+
+    /// Scores the sentiment of mentions that match a watch with `neural` (the fast engine
+    /// keeps the others). Pass [`crate::neural::shared`]'s engine to share one copy of the
+    /// weights between workspaces.
+    pub fn with_neural(mut self, neural: Option<Arc<NeuralSentiment>>) -> Self {
+        self.neural = neural;
+        self
+    }
+
+    /// Whether mentions that match a watch get the neural engine.
+    pub fn has_neural(&self) -> bool {
+        self.neural.is_some()
+    }
+
+    /// Enriches a batch of mentions of `workspace`, in order. Same result as [`Enricher::enrich`]
+    /// on each, but the mentions that match a watch go through the neural engine together
+    /// (one batched forward pass instead of one per mention).
+    pub fn enrich_batch(
+        &self,
+        workspace: &WorkspaceId,
+        mentions: Vec<Mention>,
+    ) -> Vec<EnrichedMention> {
+        let mut out: Vec<EnrichedMention> = mentions
+            .into_iter()
+            .map(|mention| EnrichedMention {
+                workspace: workspace.clone(),
+                enrichment: self.enrichment_with(&mention, false),
+                mention,
+            })
+            .collect();
+        if let Some(neural) = &self.neural {
+            let picked: Vec<usize> = (0..out.len())
+                .filter(|&i| !out[i].enrichment.matched_watches.is_empty())
+                .collect();
+            let texts: Vec<&str> = picked.iter().map(|&i| main_text(&out[i].mention)).collect();
+            let scores = neural.analyze_batch(&texts);
+            for (i, s) in picked.into_iter().zip(scores) {
+                out[i].enrichment.sentiment = s;
+            }
+        }
+        out
     }
 
     /// The watches, in configuration order.
@@ -133,6 +180,10 @@ impl Enricher {
 
     /// What enrichment adds to `mention`.
     pub fn enrichment(&self, mention: &Mention) -> Enrichment {
+        self.enrichment_with(mention, true)
+    }
+
+    fn enrichment_with(&self, mention: &Mention, use_neural: bool) -> Enrichment {
         let title = mention.title.as_deref();
         let mut doc = Document::from_mention(mention, None);
         let (main_text, main_tokens) = match (doc.text_tokens().is_empty(), title) {
@@ -152,7 +203,7 @@ impl Enricher {
             .or_else(|| title.and_then(|t| self.detector.detect_tokens(t, doc.title_tokens())));
         let lang = language.as_ref().map_or("und", |l| l.code.as_str());
 
-        let sentiment = self.sentiment.analyze_tokens(main_text, main_tokens, lang);
+        let mut sentiment = self.sentiment.analyze_tokens(main_text, main_tokens, lang);
 
         let mut entities = Entities::default();
         if let Some(t) = title {
@@ -173,7 +224,13 @@ impl Enricher {
                 own_account |= w.own_accounts.contains(&author);
                 w.id.clone()
             })
-            .collect();
+            .collect::<Vec<_>>();
+        if use_neural
+            && !matched_watches.is_empty()
+            && let Some(neural) = &self.neural
+        {
+            sentiment = neural.analyze(main_text, lang);
+        }
 
         Enrichment {
             language,
@@ -185,6 +242,14 @@ impl Enricher {
             matched_watches,
             own_account,
         }
+    }
+}
+
+/// The text sentiment is scored on: the text, or the title when the text has no words.
+fn main_text(mention: &Mention) -> &str {
+    match &mention.title {
+        Some(t) if vigie_query::text::tokenize(&mention.text).is_empty() => t,
+        _ => &mention.text,
     }
 }
 

@@ -60,6 +60,7 @@ pub mod entities;
 mod eval;
 pub mod language;
 pub mod model;
+pub mod neural;
 pub mod sentiment;
 
 pub use enricher::{Enricher, WatchSpec};
@@ -67,4 +68,7 @@ pub use entities::{Entities, reach};
 pub use eval::{ClassMetrics, EvalReport, LABELS, evaluate, read_labelled_tsv};
 pub use language::{LanguageDetector, WhatlangDetector};
 pub use model::{ModelError, TrainedSentiment};
+pub use neural::NeuralSentiment;
 pub use sentiment::{LexiconSentiment, SentimentEngine, SentimentExplanation, Thresholds};
+/// The encoder crate, re-exported for the binary (`vigie model`, training, evaluation).
+pub use vigie_neural;

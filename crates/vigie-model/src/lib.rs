@@ -18,6 +18,7 @@ mod level;
 mod mention;
 mod settings;
 mod signal;
+mod source_event;
 mod time;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -32,4 +33,5 @@ pub use mention::{
 };
 pub use settings::DetectionSettings;
 pub use signal::{Signal, SignalKind};
+pub use source_event::{ChangeKind, MentionChange};
 pub use time::{Timestamp, TimestampError};

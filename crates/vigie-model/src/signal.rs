@@ -13,6 +13,8 @@ pub enum SignalKind {
     NegativeSurge,
     /// A term or hashtag suddenly frequent.
     BurstyTerm,
+    /// Several bursty terms and hashtags seen together in the same mentions: an emerging topic.
+    BurstyTopic,
     /// A post spreading much faster than usual.
     ViralPost,
     /// An author with a large audience or a verified account joined.
@@ -30,6 +32,7 @@ impl SignalKind {
             Self::VolumeSpike => "volume_spike",
             Self::NegativeSurge => "negative_surge",
             Self::BurstyTerm => "bursty_term",
+            Self::BurstyTopic => "bursty_topic",
             Self::ViralPost => "viral_post",
             Self::InfluencerJoined => "influencer_joined",
             Self::OthersSpeakForYou => "others_speak_for_you",
@@ -42,6 +45,7 @@ impl SignalKind {
             Self::VolumeSpike,
             Self::NegativeSurge,
             Self::BurstyTerm,
+            Self::BurstyTopic,
             Self::ViralPost,
             Self::InfluencerJoined,
             Self::OthersSpeakForYou,

@@ -91,33 +91,7 @@ impl PipelineBuilder {
     /// Records the configured watches in the store, restores detector states, and starts
     /// the enrichment and sink tasks.
     pub async fn start(self) -> Result<RunningPipeline, PipelineError> {
-        let mut enrichers = BTreeMap::new();
-        for ws in &self.config.workspaces {
-            let records: Vec<WatchRecord> = ws
-                .watches
-                .iter()
-                .map(|w| WatchRecord {
-                    id: w.id.clone(),
-                    name: w.name.clone(),
-                    query: w.query.source().to_owned(),
-                    languages: w.languages.clone(),
-                    own_accounts: w.own_accounts.clone(),
-                    active: true,
-                })
-                .collect();
-            self.store.sync_watches(&ws.id, &records).await?;
-            let specs = ws
-                .watches
-                .iter()
-                .map(|w| WatchSpec {
-                    id: w.id.clone(),
-                    query: w.query.clone(),
-                    languages: w.languages.clone(),
-                    own_accounts: w.own_accounts.clone(),
-                })
-                .collect();
-            enrichers.insert(ws.id.clone(), Arc::new(Enricher::new(specs)));
-        }
+        let enrichers = prepare_workspaces(&self.config, self.store.as_ref()).await?;
         let sink = Sink::restore(&self.config, self.store.clone(), self.events).await?;
 
         let (in_tx, in_rx) = mpsc::channel::<Envelope>(self.capacity);
@@ -130,8 +104,13 @@ impl PipelineBuilder {
             self.enrich_parallelism,
         ));
         let (stored_tx, stored_rx) = mpsc::channel(self.capacity);
-        let store_stage = tokio::spawn(run_store(self.store.clone(), mid_rx, stored_tx));
-        let sink = tokio::spawn(run_sink(sink, stored_rx, self.tick));
+        let store_stage = tokio::spawn(run_store(
+            self.store.clone(),
+            mid_rx,
+            stored_tx,
+            self.clock.clone(),
+        ));
+        let sink = tokio::spawn(run_sink(sink, stored_rx, self.tick, self.clock.clone()));
         let (stop_tx, _) = watch::channel(false);
         Ok(RunningPipeline {
             ingest: Ingest { tx: in_tx },
@@ -143,6 +122,42 @@ impl PipelineBuilder {
             sink,
         })
     }
+}
+
+/// Records the configured watches of every workspace in the store and builds one enricher
+/// per workspace.
+pub(crate) async fn prepare_workspaces(
+    config: &Config,
+    store: &dyn Store,
+) -> Result<BTreeMap<WorkspaceId, Arc<Enricher>>, PipelineError> {
+    let mut enrichers = BTreeMap::new();
+    for ws in &config.workspaces {
+        let records: Vec<WatchRecord> = ws
+            .watches
+            .iter()
+            .map(|w| WatchRecord {
+                id: w.id.clone(),
+                name: w.name.clone(),
+                query: w.query.source().to_owned(),
+                languages: w.languages.clone(),
+                own_accounts: w.own_accounts.clone(),
+                active: true,
+            })
+            .collect();
+        store.sync_watches(&ws.id, &records).await?;
+        let specs = ws
+            .watches
+            .iter()
+            .map(|w| WatchSpec {
+                id: w.id.clone(),
+                query: w.query.clone(),
+                languages: w.languages.clone(),
+                own_accounts: w.own_accounts.clone(),
+            })
+            .collect();
+        enrichers.insert(ws.id.clone(), Arc::new(Enricher::new(specs)));
+    }
+    Ok(enrichers)
 }
 
 /// A started pipeline.

@@ -20,6 +20,9 @@ pub(crate) struct EnrichedBatch {
     /// Enrichment failed (a panicking task): the mentions are lost for this run, so the store
     /// stage counts the batch as failed and the source's cursor must not move past it.
     pub failed: bool,
+    /// When the batch entered the chain (epoch ms): the enrichment stage's clock here, the
+    /// ingest process's publication time in a scaled-out installation. For latency metrics.
+    pub entered_ms: i64,
 }
 
 enum Step {
@@ -80,6 +83,7 @@ pub(crate) async fn run_enrichment(
                         mentions,
                         cursor: envelope.cursor,
                         failed: false,
+                        entered_ms: now.as_millis(),
                     }
                 });
                 in_flight.push_back((task, source, workspace));
@@ -96,6 +100,7 @@ pub(crate) async fn run_enrichment(
                         mentions: Vec::new(),
                         cursor: None,
                         failed: true,
+                        entered_ms: 0,
                     }
                 });
                 if tx.send(batch).await.is_err() {
@@ -110,7 +115,7 @@ pub(crate) async fn run_enrichment(
 
 /// PostgreSQL text cannot hold NUL characters (SQLite can): replace them everywhere so a
 /// batch stores the same way on both backends instead of failing on one.
-fn strip_nul(m: &mut Mention) {
+pub(crate) fn strip_nul(m: &mut Mention) {
     fn fix(s: &mut String) {
         if s.contains('\0') {
             *s = s.replace('\0', "\u{FFFD}");

@@ -23,6 +23,7 @@
 mod builder;
 mod enrich;
 mod error;
+pub mod scale;
 mod sink;
 pub mod sources;
 mod telemetry;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use vigie_config::Config;
 use vigie_detect::{IncidentTracker, MonitorOutput, WatchMonitor};
-use vigie_model::{EnrichedMention, Timestamp, WatchId, WorkspaceId};
+use vigie_model::{Clock, EnrichedMention, Timestamp, WatchId, WorkspaceId};
 use vigie_store::Store;
 
 /// Attempts to store a batch before giving up on it.
@@ -39,6 +39,8 @@ pub(crate) struct Sink {
     pending_levels: Vec<vigie_model::LevelChange>,
     report: PipelineReport,
     batches: u64,
+    /// A level changed since [`Sink::take_level_changed`] was last called.
+    level_changed: bool,
 }
 
 impl Sink {
@@ -48,15 +50,31 @@ impl Sink {
         store: Arc<dyn Store>,
         events: Option<mpsc::UnboundedSender<PipelineEvent>>,
     ) -> Result<Self, PipelineError> {
+        Self::restore_owned(config, store, events, &|_, _| true).await
+    }
+
+    /// Like [`Sink::restore`], but with monitors only for the watches `owns` accepts (a
+    /// detector partition); the others' mentions still move event time forward.
+    pub(crate) async fn restore_owned(
+        config: &Config,
+        store: Arc<dyn Store>,
+        events: Option<mpsc::UnboundedSender<PipelineEvent>>,
+        owns: &(dyn Fn(&WorkspaceId, &WatchId) -> bool + Sync),
+    ) -> Result<Self, PipelineError> {
         let mut monitors = BTreeMap::new();
         let mut incidents = BTreeMap::new();
         let mut watches = BTreeMap::new();
+        let mut last_tick = BTreeMap::new();
         for ws in &config.workspaces {
-            for w in &ws.watches {
-                let (monitor, tracker) =
+            for w in ws.watches.iter().filter(|w| owns(&ws.id, &w.id)) {
+                let (monitor, tracker, tick) =
                     restore_watch(config, store.as_ref(), &ws.id, &w.id).await?;
                 monitors.insert((ws.id.clone(), w.id.clone()), monitor);
                 incidents.insert((ws.id.clone(), w.id.clone()), tracker);
+                if let Some(t) = tick {
+                    let e = last_tick.entry(ws.id.clone()).or_insert(t);
+                    *e = (*e).max(t);
+                }
             }
             watches.insert(
                 ws.id.clone(),
@@ -69,17 +87,18 @@ impl Sink {
             monitors,
             incidents,
             watches,
-            last_tick: BTreeMap::new(),
+            last_tick,
             poisoned: BTreeSet::new(),
             out: MonitorOutput::default(),
             pending_signals: Vec::new(),
             pending_levels: Vec::new(),
             report: PipelineReport::default(),
             batches: 0,
+            level_changed: false,
         })
     }
 
-    async fn handle(&mut self, stored: StoredBatch) {
+    pub(crate) async fn handle(&mut self, stored: StoredBatch) {
         let StoredBatch { batch, new } = stored;
         let Some(new) = new else {
             if let Some(source) = &batch.source {
@@ -172,6 +191,9 @@ impl Sink {
                 self.emit(PipelineEvent::Signal(s));
             }
         }
+        if !self.pending_levels.is_empty() {
+            self.level_changed = true;
+        }
         for change in std::mem::take(&mut self.pending_levels) {
             if let Err(e) = self.store.record_level_change(&change).await {
                 tracing::error!(watch = %change.watch, error = %e, "cannot store a level change");
@@ -218,21 +240,54 @@ impl Sink {
     }
 
     async fn save_states(&self) {
-        for ((ws, watch), monitor) in &self.monitors {
-            let incidents = self
-                .incidents
-                .get(&(ws.clone(), watch.clone()))
-                .map(IncidentTracker::state)
-                .unwrap_or_default();
-            let state = serde_json::json!({ "monitor": monitor.state(), "incidents": incidents });
-            if let Err(e) = self.store.save_detector_state(ws, watch, &state).await {
-                tracing::error!(watch = %watch, error = %e, "cannot save detector state");
+        for s in self.states() {
+            if let Err(e) = self
+                .store
+                .save_detector_state(&s.workspace, &s.watch, &s.state)
+                .await
+            {
+                tracing::error!(watch = %s.watch, error = %e, "cannot save detector state");
             }
         }
     }
 
+    /// The serialized state of every monitor and incident tracker, with the event time of
+    /// the workspace's last tick.
+    pub(crate) fn states(&self) -> Vec<vigie_store::WatchState> {
+        self.monitors
+            .iter()
+            .map(|((ws, watch), monitor)| {
+                let incidents = self
+                    .incidents
+                    .get(&(ws.clone(), watch.clone()))
+                    .map(IncidentTracker::state)
+                    .unwrap_or_default();
+                let last_tick = self.last_tick.get(ws).map(|t| t.as_millis());
+                vigie_store::WatchState {
+                    workspace: ws.clone(),
+                    watch: watch.clone(),
+                    state: serde_json::json!({
+                        "monitor": monitor.state(),
+                        "incidents": incidents,
+                        "last_tick": last_tick,
+                    }),
+                }
+            })
+            .collect()
+    }
+
+    /// Whether a level changed since the last call (for latency metrics).
+    pub(crate) fn take_level_changed(&mut self) -> bool {
+        std::mem::take(&mut self.level_changed)
+    }
+
+    /// The counts so far.
+    pub(crate) fn report(&self) -> PipelineReport {
+        self.report
+    }
+
     /// A clock tick (live mode): close the windows of every workspace up to `now`.
-    async fn tick_clock(&mut self, now: Timestamp) {
+    pub(crate) async fn tick_clock(&mut self, now: Timestamp) {
         let workspaces: Vec<WorkspaceId> = self.watches.keys().cloned().collect();
         for ws in workspaces {
             let now = now.floor_to(TICK_MS);
@@ -254,8 +309,8 @@ impl Sink {
 /// or is `None` when the batch could not be stored.
 #[derive(Debug)]
 pub(crate) struct StoredBatch {
-    batch: EnrichedBatch,
-    new: Option<Vec<bool>>,
+    pub(crate) batch: EnrichedBatch,
+    pub(crate) new: Option<Vec<bool>>,
 }
 
 /// The store stage: one transaction per batch, retried with backoff. It runs beside the
@@ -264,6 +319,7 @@ pub(crate) async fn run_store(
     store: Arc<dyn Store>,
     mut rx: mpsc::Receiver<EnrichedBatch>,
     tx: mpsc::Sender<StoredBatch>,
+    clock: Arc<dyn Clock>,
 ) -> PipelineReport {
     let mut report = PipelineReport::default();
     while let Some(batch) = rx.recv().await {
@@ -283,6 +339,12 @@ pub(crate) async fn run_store(
                 telemetry::mentions_stored(stored, n - stored);
             }
             None => report.failed_batches += 1,
+        }
+        if batch.entered_ms > 0 {
+            telemetry::latency(
+                "published_to_stored",
+                clock.now().as_millis() - batch.entered_ms,
+            );
         }
         telemetry::batch_seconds("store", started.elapsed().as_secs_f64());
         if tx.send(StoredBatch { batch, new }).await.is_err() {
@@ -312,20 +374,23 @@ async fn store_with_retry(store: &dyn Store, mentions: &[EnrichedMention]) -> Op
 }
 
 /// A watch's monitor and incident tracker, continued from the state saved at the last
-/// shutdown when there is a usable one (otherwise fresh, with a new warm-up).
+/// shutdown when there is a usable one (otherwise fresh, with a new warm-up), and the event
+/// time of the last tick saved with it.
 async fn restore_watch(
     config: &Config,
     store: &dyn Store,
     ws: &WorkspaceId,
     watch: &WatchId,
-) -> Result<(WatchMonitor, IncidentTracker), PipelineError> {
+) -> Result<(WatchMonitor, IncidentTracker, Option<Timestamp>), PipelineError> {
     let fresh = || {
         (
             WatchMonitor::new(ws.clone(), watch.clone(), &config.detection),
             IncidentTracker::new(config.detection.window_minutes),
+            None,
         )
     };
-    let (mut monitor, mut tracker) = fresh();
+    let (mut monitor, mut tracker, _) = fresh();
+    let mut last_tick = None;
     if let Some(state) = store.load_detector_state(ws, watch).await? {
         let restored = state
             .get("monitor")
@@ -340,8 +405,12 @@ async fn restore_watch(
                 "saved detector state unusable; starting from scratch");
             return Ok(fresh());
         }
+        last_tick = state
+            .get("last_tick")
+            .and_then(serde_json::Value::as_i64)
+            .map(Timestamp::from_millis);
     }
-    Ok((monitor, tracker))
+    Ok((monitor, tracker, last_tick))
 }
 
 /// Runs until the enrichment stage closes its channel, then saves the detector states.
@@ -349,11 +418,24 @@ pub(crate) async fn run_sink(
     mut sink: Sink,
     mut rx: mpsc::Receiver<StoredBatch>,
     tick: TickMode,
+    clock: Arc<dyn Clock>,
 ) -> PipelineReport {
+    // Latency of a batch through detection, and when a level changed on it.
+    let observe = |sink: &mut Sink, entered_ms: i64| {
+        if entered_ms > 0 {
+            let ms = clock.now().as_millis() - entered_ms;
+            telemetry::latency("published_to_detected", ms);
+            if sink.take_level_changed() {
+                telemetry::latency("published_to_level_change", ms);
+            }
+        }
+    };
     match tick {
         TickMode::EventTime => {
             while let Some(batch) = rx.recv().await {
+                let entered = batch.batch.entered_ms;
                 sink.handle(batch).await;
+                observe(&mut sink, entered);
             }
         }
         TickMode::Clock { clock, every } => {
@@ -367,7 +449,9 @@ pub(crate) async fn run_sink(
                 tokio::select! {
                     batch = rx.recv() => match batch {
                         Some(batch) => {
+                            let entered = batch.batch.entered_ms;
                             sink.handle(batch).await;
+                            observe(&mut sink, entered);
                             last_batch = tokio::time::Instant::now();
                         }
                         None => break,

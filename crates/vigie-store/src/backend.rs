@@ -27,6 +27,22 @@ macro_rules! impl_store {
                 $backend
             }
 
+            fn respond(&self) -> Option<&dyn $crate::RespondStore> {
+                Some(self)
+            }
+
+            fn notify(&self) -> Option<&dyn $crate::NotifyStore> {
+                Some(self)
+            }
+
+            fn accounts(&self) -> &dyn $crate::AccountStore {
+                self
+            }
+
+            fn edits(&self) -> &dyn $crate::EditStore {
+                self
+            }
+
             async fn migrate(&self) -> $crate::StoreResult<()> {
                 $migrator().run(&self.pool).await?;
                 Ok(())

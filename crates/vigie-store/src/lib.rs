@@ -47,20 +47,35 @@
 //! # }).unwrap();
 //! ```
 
+mod accounts;
 mod backend;
 mod codec;
 #[cfg(test)]
 mod conformance;
+mod edits;
 mod error;
 mod migrations;
+mod notify;
 mod postgres;
+mod respond;
 mod rows;
+mod scale;
 mod sql;
 mod sqlite;
 mod types;
 
+pub use accounts::{
+    AccountStore, ApiTokenRecord, NewUser, Role, SessionRecord, ThrottleState, TokenScope,
+    UserRecord,
+};
+pub use edits::{ChangeOutcome, ChangeRecord, EditStore, MentionState};
 pub use error::StoreError;
+pub use notify::{DeadLetter, MobilizationRecord, NotifyStore};
 pub use postgres::{PostgresStore, redact_url};
+pub use respond::{
+    AuditEntry, NewAuditEntry, RecordKind, RespondRecord, RespondStore, ScenarioRecord,
+};
+pub use scale::{ScaleHandles, ScaleStore, WatchState, open_scale_store};
 pub use sqlite::SqliteStore;
 pub use types::{MentionFilter, MentionPage, StoredMention, WatchLevel, WatchRecord};
 
@@ -77,8 +92,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
+    /// Scenarios, crisis rooms, tasks, drafts, inbox items and the append-only audit log
+    /// (issue #7). `None` for stores that do not keep them (test doubles); both real
+    /// backends return `Some`.
+    fn respond(&self) -> Option<&dyn RespondStore> {
+        None
+    }
+
+    /// Mobilization incidents, dead letters and used acknowledgement links (issue #6).
+    /// `None` for test doubles; both real backends return `Some`.
+    fn notify(&self) -> Option<&dyn NotifyStore> {
+        None
+    }
+
     /// Applies pending migrations (idempotent).
     async fn migrate(&self) -> StoreResult<()>;
+
+    /// Users, roles, sessions and API tokens (see [`AccountStore`]).
+    fn accounts(&self) -> &dyn AccountStore;
+
+    /// Edits and deletions of stored mentions (see [`EditStore`]).
+    fn edits(&self) -> &dyn EditStore;
 
     /// Records the workspace and its watches as configured (insert or update; watches that are
     /// no longer configured are kept, marked inactive, so their history stays readable).

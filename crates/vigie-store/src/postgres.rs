@@ -14,7 +14,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A [`Store`](crate::Store) in a PostgreSQL database, optionally inside one schema.
 pub struct PostgresStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
     /// The URL with its password replaced by `***`.
     target: String,
     /// The schema every connection uses (`search_path`), if not the default.
@@ -198,6 +198,9 @@ crate::backend::impl_store!(
     "postgres",
     crate::migrations::postgres
 );
+crate::accounts::impl_account_store!(PostgresStore);
+crate::edits::impl_edit_store!(PostgresStore);
+crate::notify::impl_notify_store!(PostgresStore);
 
 #[cfg(test)]
 mod tests {

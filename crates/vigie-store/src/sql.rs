@@ -67,9 +67,14 @@ pub(crate) const CURRENT_LEVELS: &str =
 pub(crate) const LEVEL_HISTORY_HEAD: &str = "SELECT watch, occurred_at, from_level, to_level, \
      explanation FROM level_changes WHERE workspace = ";
 
+/// Upsert on the opening: a detector that replays after a crash finds the incident it had
+/// opened (unique index of migration 0005) instead of opening a second one.
 pub(crate) const INSERT_INCIDENT: &str = "INSERT INTO incidents \
      (workspace, watch, opened_at, closed_at, peak_level, level, timeline) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (workspace, watch, opened_at) DO UPDATE SET closed_at = excluded.closed_at, \
+     peak_level = excluded.peak_level, level = excluded.level, timeline = excluded.timeline \
+     RETURNING id";
 
 pub(crate) const UPDATE_INCIDENT: &str = "UPDATE incidents SET watch = $3, opened_at = $4, \
      closed_at = $5, peak_level = $6, level = $7, timeline = $8 \

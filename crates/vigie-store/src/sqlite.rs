@@ -19,7 +19,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// keys on), or in memory for tests.
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
     target: String,
 }
 
@@ -96,6 +96,9 @@ impl SqliteStore {
 }
 
 crate::backend::impl_store!(SqliteStore, Sqlite, "sqlite", crate::migrations::sqlite);
+crate::accounts::impl_account_store!(SqliteStore);
+crate::edits::impl_edit_store!(SqliteStore);
+crate::notify::impl_notify_store!(SqliteStore);
 
 #[cfg(test)]
 mod tests {

@@ -12,8 +12,19 @@ use vigie_store::StoreError;
 pub enum ErrorCode {
     /// The request is malformed (bad parameter, bad cursor): 400.
     BadRequest,
-    /// No such workspace, watch or route: 404.
+    /// No credentials, an expired session or an unknown/revoked API token: 401.
+    Unauthorized,
+    /// Authenticated but not allowed (role too low, read-only token, missing or wrong CSRF
+    /// token): 403.
+    Forbidden,
+    /// No such workspace, watch or route (or one the user is not a member of): 404.
     NotFound,
+    /// Something with the same name already exists: 409.
+    Conflict,
+    /// The body is not JSON when JSON is expected: 415.
+    UnsupportedMediaType,
+    /// Too many failed logins; try later: 429.
+    TooManyRequests,
     /// The route exists but not for this method: 405.
     MethodNotAllowed,
     /// The request body is larger than `server.max_body_bytes`: 413.
@@ -31,7 +42,12 @@ impl ErrorCode {
     pub fn status(self) -> StatusCode {
         match self {
             Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Timeout | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -62,6 +78,20 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
         Self {
             code: ErrorCode::NotFound,
+            message: message.into(),
+        }
+    }
+    /// A 401.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::Unauthorized,
+            message: message.into(),
+        }
+    }
+    /// A 403.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::Forbidden,
             message: message.into(),
         }
     }

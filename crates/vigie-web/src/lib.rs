@@ -8,8 +8,12 @@
 //! it, is counted in `vigie_http_requests_total{route,method,status}`, is bounded in body size
 //! (`server.max_body_bytes`) and in time (`server.request_timeout`).
 //!
-//! There is no authentication yet: the default listen address is loopback. The routes are
-//! described in `docs/api.md`.
+//! Every `/api/v1` route but the OpenAPI document, and every page but the login page and the
+//! assets, is behind one access guard ([`auth::guard`]): API token or session cookie, CSRF
+//! token on cookie-authenticated mutations, and membership of the `{ws}` workspace of the
+//! path. Handlers read the [`CurrentUser`]. The UI ([`ui`]) is server-rendered (askama) in
+//! French and English. The routes are described in `docs/api.md`, `docs/web.md` and the
+//! OpenAPI document ([`openapi`]).
 //!
 //! ```no_run
 //! # async fn example(store: std::sync::Arc<dyn vigie_store::Store>) -> std::io::Result<()> {
@@ -28,13 +32,17 @@
 //! ```
 
 mod api;
+pub mod auth;
 mod error;
 mod middleware;
+pub mod openapi;
 mod state;
+pub mod ui;
 
 #[cfg(test)]
 mod test_support;
 
+pub use auth::{AuthSettings, CurrentUser};
 pub use error::{ApiError, ErrorCode};
 pub use middleware::HTTP_REQUESTS_TOTAL;
 pub use state::AppState;
@@ -48,6 +56,7 @@ use metrics_exporter_prometheus::{BuildError, PrometheusBuilder, PrometheusHandl
 use serde_json::json;
 use std::future::Future;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// Installs the process-wide Prometheus recorder and returns the handle that renders it.
@@ -64,7 +73,21 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics_text))
-        .nest("/api/v1", api::routes())
+        .nest(
+            "/api/v1",
+            api::routes().route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::guard::api_guard,
+            )),
+        )
+        .merge(ui::public_routes())
+        .merge(api::mobilize::ack_routes())
+        .merge(
+            ui::private_routes().route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::guard::ui_guard,
+            )),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -89,6 +112,24 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ))
         .with_state(state)
 }
 
@@ -156,3 +197,5 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_auth;

@@ -1,15 +1,16 @@
 //! What every handler shares.
 
+use crate::auth::AuthSettings;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 use vigie_config::Config;
-use vigie_model::Timestamp;
+use vigie_model::{Clock, SystemClock, Timestamp};
 use vigie_store::Store;
 
 /// The state of the HTTP server: cheap to clone (everything is behind `Arc`s).
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// Where mentions, signals, levels and incidents are read.
+    /// Where mentions, signals, levels, incidents and accounts are read.
     pub store: Arc<dyn Store>,
     /// The validated configuration (workspaces, watches, server limits).
     pub config: Arc<Config>,
@@ -17,10 +18,14 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// When the process started (reported by `/health`).
     pub started_at: Timestamp,
+    /// The clock deciding session expiry, throttling windows and TOTP steps.
+    pub clock: Arc<dyn Clock>,
+    /// Session lifetime, login throttling, cookie flags.
+    pub auth: AuthSettings,
 }
 
 impl AppState {
-    /// Bundles the state.
+    /// Bundles the state, with the system clock and default [`AuthSettings`].
     pub fn new(
         store: Arc<dyn Store>,
         config: Arc<Config>,
@@ -32,6 +37,20 @@ impl AppState {
             config,
             metrics,
             started_at,
+            clock: Arc::new(SystemClock),
+            auth: AuthSettings::default(),
         }
+    }
+
+    /// Uses another clock (tests use a `ManualClock`).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Uses other security settings.
+    pub fn with_auth(mut self, auth: AuthSettings) -> Self {
+        self.auth = auth;
+        self
     }
 }

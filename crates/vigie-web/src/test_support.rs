@@ -17,7 +17,8 @@ use vigie_model::{
     SentimentLabel, Signal, SignalKind, Timestamp, WatchId, WorkspaceId,
 };
 use vigie_store::{
-    MentionFilter, MentionPage, Store, StoreError, StoreResult, WatchLevel, WatchRecord,
+    ApiTokenRecord, MentionFilter, MentionPage, NewUser, Role, Store, StoreError, StoreResult,
+    TokenScope, WatchLevel, WatchRecord,
 };
 
 pub(crate) const CONFIG: &str = r#"
@@ -146,6 +147,7 @@ pub(crate) async fn seeded_store() -> (Arc<dyn Store>, tempfile::TempDir) {
         .await
         .unwrap();
     store.migrate().await.unwrap();
+    seed_users(store.as_ref()).await;
     store
         .sync_watches(
             &ws("acme"),
@@ -231,9 +233,117 @@ pub(crate) async fn seeded_app() -> (Router, Arc<dyn Store>, tempfile::TempDir) 
     (router(state), store, dir)
 }
 
+/// The router over a seeded store with a manual clock (starting at minute 60).
+pub(crate) async fn seeded_app_with_clock() -> (
+    Router,
+    Arc<dyn Store>,
+    tempfile::TempDir,
+    Arc<vigie_model::ManualClock>,
+) {
+    let (store, dir) = seeded_store().await;
+    let clock = Arc::new(vigie_model::ManualClock::new(at(60)));
+    // Forms with a CSRF token are larger than the 64 bytes of `CONFIG`.
+    let config = Arc::new(
+        vigie_config::parse(
+            &CONFIG
+                .replace("max_body_bytes = 64", "max_body_bytes = 65536")
+                .replace("request_timeout = \"200ms\"", "request_timeout = \"20s\""),
+            "test.toml",
+        )
+        .unwrap(),
+    );
+    let state = AppState::new(store.clone(), config, None, at(0)).with_clock(clock.clone());
+    (router(state), store, dir, clock)
+}
+
 /// Sends a request and returns the status, the headers and the body as JSON (or as a JSON
 /// string when it is not JSON).
 pub(crate) async fn send(
+    app: &Router,
+    mut req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    if !req.headers().contains_key("authorization") && !req.headers().contains_key("cookie") {
+        req.headers_mut().insert(
+            "authorization",
+            format!("Bearer {}", token_of("ada")).parse().unwrap(),
+        );
+    }
+    let response = app.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, headers, body)
+}
+
+/// The test users: `(login, password, API token, [(workspace, role)])`. Each has a write
+/// API token whose secret is `vgt_test_<login>`, and `vera_read` a read token.
+pub(crate) const USERS: &[(&str, &[(&str, Role)])] = &[
+    // Member of both workspaces: the default identity of `get` and `send`.
+    ("ada", &[("acme", Role::Admin), ("globex", Role::Admin)]),
+    ("alice", &[("acme", Role::Admin)]),
+    ("mona", &[("acme", Role::Manager)]),
+    ("rick", &[("acme", Role::Responder)]),
+    ("vera", &[("acme", Role::Viewer)]),
+    ("gus", &[("globex", Role::Admin)]),
+    ("nobody", &[]),
+];
+
+/// The password of every test user.
+pub(crate) const PASSWORD: &str = "correct horse battery";
+
+/// The bearer token of a test user.
+pub(crate) fn token_of(login: &str) -> String {
+    format!("vgt_test_{login}")
+}
+
+/// Creates [`USERS`] with their roles and tokens.
+pub(crate) async fn seed_users(store: &dyn Store) {
+    let accounts = store.accounts();
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = HASH
+        .get_or_init(|| crate::auth::hash_password(PASSWORD).unwrap())
+        .clone();
+    for (login, roles) in USERS {
+        let id = accounts
+            .create_user(
+                &NewUser {
+                    login: (*login).into(),
+                    display_name: login.to_uppercase(),
+                    password_hash: hash.clone(),
+                    locale: "en".into(),
+                    time_zone: "Europe/Paris".into(),
+                },
+                at(0),
+            )
+            .await
+            .unwrap();
+        for (w, role) in *roles {
+            accounts.set_role(id, &ws(w), *role).await.unwrap();
+        }
+        for (suffix, scope) in [("", TokenScope::Write), ("_read", TokenScope::Read)] {
+            accounts
+                .create_api_token(&ApiTokenRecord {
+                    id: 0,
+                    token_hash: crate::auth::digest(&format!("{}{suffix}", token_of(login))),
+                    user_id: id,
+                    name: format!("test{suffix}"),
+                    scope,
+                    created_at: at(0),
+                    last_used_at: None,
+                    revoked_at: None,
+                })
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// Sends a request without adding any credential.
+pub(crate) async fn send_raw(
     app: &Router,
     req: Request<Body>,
 ) -> (StatusCode, axum::http::HeaderMap, Value) {
@@ -248,7 +358,17 @@ pub(crate) async fn send(
     (status, headers, body)
 }
 
-/// `GET uri`: status and JSON body.
+/// `GET uri` as `login`: status and JSON body.
+pub(crate) async fn get_as(app: &Router, login: &str, uri: &str) -> (StatusCode, Value) {
+    let req = Request::get(uri)
+        .header("authorization", format!("Bearer {}", token_of(login)))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = send_raw(app, req).await;
+    (status, body)
+}
+
+/// `GET uri` as `ada` (member of both workspaces): status and JSON body.
 pub(crate) async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
     let req = Request::get(uri).body(Body::empty()).unwrap();
     let (status, _, body) = send(app, req).await;
@@ -259,6 +379,8 @@ pub(crate) async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
 #[derive(Debug)]
 pub(crate) struct BrokenStore {
     pub delay: Option<Duration>,
+    /// Accounts work (so requests get past authentication and reach the broken calls).
+    pub accounts: vigie_store::SqliteStore,
 }
 
 impl BrokenStore {
@@ -277,6 +399,12 @@ impl BrokenStore {
 impl Store for BrokenStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+    fn accounts(&self) -> &dyn vigie_store::AccountStore {
+        &self.accounts
+    }
+    fn edits(&self) -> &dyn vigie_store::EditStore {
+        &self.accounts
     }
     async fn migrate(&self) -> StoreResult<()> {
         self.fail().await
@@ -353,7 +481,15 @@ impl Store for BrokenStore {
 }
 
 /// The router over a [`BrokenStore`].
-pub(crate) fn broken_app(delay: Option<Duration>) -> Router {
-    let state = AppState::new(Arc::new(BrokenStore { delay }), config(), None, at(0));
+pub(crate) async fn broken_app(delay: Option<Duration>) -> Router {
+    let accounts = vigie_store::SqliteStore::open_in_memory().await.unwrap();
+    accounts.migrate().await.unwrap();
+    seed_users(&accounts).await;
+    let state = AppState::new(
+        Arc::new(BrokenStore { delay, accounts }),
+        config(),
+        None,
+        at(0),
+    );
     router(state)
 }

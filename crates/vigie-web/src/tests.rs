@@ -50,7 +50,7 @@ async fn health_reports_the_store_and_a_request_id() {
 
 #[tokio::test]
 async fn health_is_503_when_the_store_fails() {
-    let app = broken_app(None);
+    let app = broken_app(None).await;
     let (status, body) = get(&app, "/health").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["status"], "unavailable");
@@ -58,7 +58,7 @@ async fn health_is_503_when_the_store_fails() {
 
 #[tokio::test]
 async fn store_failures_are_500_without_details() {
-    let app = broken_app(None);
+    let app = broken_app(None).await;
     let (status, body) = get(&app, "/api/v1/workspaces").await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body["code"], "internal");
@@ -68,7 +68,7 @@ async fn store_failures_are_500_without_details() {
 
 #[tokio::test]
 async fn slow_requests_time_out_with_json() {
-    let app = broken_app(Some(Duration::from_secs(5)));
+    let app = broken_app(Some(Duration::from_secs(5))).await;
     let started = std::time::Instant::now();
     let (status, body) = get(&app, "/api/v1/workspaces/acme/incidents").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -92,7 +92,7 @@ async fn metrics_render_prometheus_text() {
             .unwrap()
             .starts_with("text/plain")
     );
-    let (status, _) = get(&broken_app(None), "/metrics").await;
+    let (status, _) = get(&broken_app(None).await, "/metrics").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no handle: no metrics");
 }
 

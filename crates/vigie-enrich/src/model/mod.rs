@@ -231,7 +231,7 @@ impl SentimentEngine for TrainedSentiment {
 }
 
 /// The sentiment of class probabilities (negative, neutral, positive).
-fn sentiment_of(p: [f32; 3]) -> Sentiment {
+pub(crate) fn sentiment_of(p: [f32; 3]) -> Sentiment {
     let [neg, neu, pos] = p;
     let (label, confidence) = if neg >= neu && neg >= pos {
         (SentimentLabel::Negative, neg)

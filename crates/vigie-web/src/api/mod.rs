@@ -1,16 +1,29 @@
 //! The JSON API under `/api/v1`: one module per resource, and the lookups they share.
 
+mod account;
+mod dashboard;
 mod events;
 mod levels;
+mod members;
 mod mentions;
+pub(crate) mod mobilize;
+mod query;
+mod respond;
 mod workspaces;
+
+pub(crate) use account::create_token_for;
+pub(crate) use dashboard::{DashboardData, dashboard_data};
+pub(crate) use members::set_role_checked;
+pub(crate) use query::{WatchBody, path_workspace, save_watch};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::routing::get;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, Request};
+use axum::routing::{delete, get, post, put};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use vigie_model::{WatchId, WorkspaceId};
 use vigie_store::WatchRecord;
 
@@ -27,6 +40,60 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/workspaces/{ws}/incidents", get(events::list_incidents))
         .route("/workspaces/{ws}/signals", get(events::list_signals))
+        .merge(respond::routes())
+        .merge(mobilize::routes())
+        .route("/openapi.json", get(crate::openapi::openapi_json))
+        .route("/me", get(account::me))
+        .route(
+            "/tokens",
+            get(account::list_tokens).post(account::create_token),
+        )
+        .route("/tokens/{id}", delete(account::revoke_token))
+        .route("/workspaces/{ws}/watches/{watch}", put(query::update_watch))
+        .route("/workspaces/{ws}/query/check", post(query::check_query))
+        .route("/workspaces/{ws}/query/preview", post(query::preview_query))
+        .route("/workspaces/{ws}/dashboard", get(dashboard::dashboard))
+        .route("/workspaces/{ws}/live", get(dashboard::live))
+        .route("/workspaces/{ws}/members", get(members::list_members))
+        .route(
+            "/workspaces/{ws}/members/{login}",
+            put(members::set_member).delete(members::remove_member),
+        )
+}
+
+/// A JSON body whose rejections are `{code, message}` errors: 415 when the content type is
+/// not JSON, 400 for malformed JSON or missing/unknown fields, 413 when too large.
+#[derive(Debug)]
+pub(crate) struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(e) => Err(json_rejection(e)),
+        }
+    }
+}
+
+fn json_rejection(e: JsonRejection) -> ApiError {
+    use crate::error::ErrorCode;
+    match e {
+        JsonRejection::MissingJsonContentType(_) => ApiError {
+            code: ErrorCode::UnsupportedMediaType,
+            message: "expected a JSON body with `Content-Type: application/json`".into(),
+        },
+        JsonRejection::BytesRejection(b)
+            if b.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+        {
+            ApiError {
+                code: ErrorCode::PayloadTooLarge,
+                message: "request body is larger than the limit".into(),
+            }
+        }
+        other => ApiError::bad_request(format!("malformed JSON body: {}", other.body_text())),
+    }
 }
 
 /// A list answer: `{"items": [...]}`.

@@ -1,6 +1,7 @@
 //! `GET /api/v1/workspaces` and `GET /api/v1/workspaces/{ws}/watches`.
 
 use super::{Items, known_watches, workspace};
+use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
@@ -21,9 +22,11 @@ pub(crate) struct WorkspaceItem {
     watches: usize,
 }
 
-/// Configured workspaces in file order, then workspaces only found in the store.
+/// The caller's workspaces: configured ones in file order, then those only found in the
+/// store. Workspaces the caller is not a member of are never listed.
 pub(crate) async fn list_workspaces(
     State(state): State<AppState>,
+    user: CurrentUser,
 ) -> Result<Json<Items<WorkspaceItem>>, ApiError> {
     let mut items: Vec<WorkspaceItem> = state
         .config
@@ -46,6 +49,7 @@ pub(crate) async fn list_workspaces(
             });
         }
     }
+    items.retain(|i| user.role_in(&i.id).is_some());
     Ok(Json(Items { items }))
 }
 

@@ -45,6 +45,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let store: Arc<dyn Store> = vigie_store::open_store(&db)
         .await
         .with_context(|| format!("opening {}", args.database.display()))?;
+    let web = if args.serve {
+        Some(start_web(store.clone(), config.clone(), &workspace, args.port).await?)
+    } else {
+        None
+    };
     let (tx, mut rx) = mpsc::unbounded_channel();
     let pipeline = PipelineBuilder::new(config.clone(), store.clone())
         .events(tx)
@@ -118,7 +123,54 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         args.database.display()
     );
     print!("{out}");
+    if let Some((addr, server)) = web {
+        println!("\nThe dashboard is still served on http://{addr}/ — press Ctrl-C to stop.");
+        server.await.context("the web server task failed")??;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--serve`: creates the demo admin, binds 127.0.0.1:`port` and serves the web application
+/// until Ctrl-C. Returns the address and the server task.
+async fn start_web(
+    store: Arc<dyn Store>,
+    config: Arc<Config>,
+    workspace: &vigie_model::WorkspaceId,
+    port: u16,
+) -> anyhow::Result<(
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
+    let (_, password) = super::user::create_user(
+        store.as_ref(),
+        "demo",
+        "Demo",
+        None,
+        "fr",
+        "Europe/Paris",
+        &[(workspace.clone(), vigie_store::Role::Admin)],
+    )
+    .await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{port} (choose another with --port)"))?;
+    let addr = listener.local_addr()?;
+    let state = vigie_web::AppState::new(
+        store,
+        config,
+        None,
+        vigie_model::Clock::now(&vigie_model::SystemClock),
+    );
+    let server = tokio::spawn(vigie_web::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    }));
+    println!("Dashboard: http://{addr}/w/{workspace}");
+    println!("Sign in as: demo");
+    if let Some(p) = password {
+        println!("Password:   {p}");
+    }
+    println!();
+    Ok((addr, server))
 }
 
 /// Removes the previous demo database (the demo always starts from an empty one).

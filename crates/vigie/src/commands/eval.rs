@@ -8,17 +8,36 @@ use crate::cli::{EngineName, EvalCommand, EvalSentimentArgs};
 use anyhow::{Context, bail};
 use std::path::Path;
 use std::process::ExitCode;
+use vigie_enrich::vigie_neural::{EmbeddingCache, Prefix};
 use vigie_enrich::{
-    LanguageDetector, LexiconSentiment, SentimentEngine, TrainedSentiment, WhatlangDetector,
+    LanguageDetector, LexiconSentiment, NeuralSentiment, SentimentEngine, TrainedSentiment,
+    WhatlangDetector,
 };
 use vigie_model::SentimentLabel;
 
 const NAMES: [&str; 3] = ["negative", "neutral", "positive"];
 
+/// The neural engine reading embeddings computed beforehand in batches.
+struct Cached {
+    engine: NeuralSentiment,
+    cache: EmbeddingCache,
+}
+
+impl SentimentEngine for Cached {
+    fn analyze(&self, text: &str, lang: &str) -> vigie_model::Sentiment {
+        match self.cache.get(Prefix::Query, text) {
+            Some(e) => self.engine.sentiment_of_embedding(e),
+            None => self.engine.analyze(text, lang),
+        }
+    }
+}
+
 /// Runs an evaluation.
 pub fn run(cmd: EvalCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         EvalCommand::Sentiment(args) => sentiment(&args),
+        EvalCommand::Nab(args) => super::eval_nab::run(&args),
+        EvalCommand::Drills(args) => super::eval_drills::run(&args),
     }
 }
 
@@ -36,6 +55,28 @@ fn sentiment(args: &EvalSentimentArgs) -> anyhow::Result<ExitCode> {
             )
         }
         (EngineName::Lexicon, _) => Box::new(LexiconSentiment::default()),
+        (EngineName::Neural, head) => {
+            // the neural engine embeds each file's texts in batches (through the cache)
+            let encoder = crate::commands::train::load_encoder(&args.neural)?;
+            let mut cache = crate::commands::train::open_cache(&args.neural, encoder.dim())?;
+            let head = match head {
+                Some(p) => std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?,
+                None => vigie_enrich::neural::EMBEDDED_HEAD.to_owned(),
+            };
+            let head = vigie_enrich::vigie_neural::Head::from_text(&head)?;
+            let engine = NeuralSentiment::new(encoder, head)?;
+            for path in &args.data {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let rows = parse(&text, path)?;
+                let texts: Vec<&str> = rows.iter().map(|(_, t)| t.as_str()).collect();
+                cache.fill(engine.encoder(), Prefix::Query, &texts, 256, |d, n| {
+                    eprintln!("{}: embedded {d}/{n}", path.display());
+                })?;
+            }
+            Box::new(Cached { engine, cache })
+        }
     };
     let detector = WhatlangDetector::default();
     for path in &args.data {
@@ -248,6 +289,7 @@ fn engine_name(engine: EngineName) -> &'static str {
     match engine {
         EngineName::Trained => "trained",
         EngineName::Lexicon => "lexicon",
+        EngineName::Neural => "neural",
     }
 }
 

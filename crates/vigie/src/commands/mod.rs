@@ -1,14 +1,22 @@
 //! One module per command, and what they share: loading the configuration and opening the
 //! store.
 
+pub(crate) mod backtest;
 mod bench;
 mod check_config;
 mod demo;
 mod eval;
+pub(crate) mod eval_drills;
+mod eval_nab;
 mod import;
+pub(crate) mod model;
+pub(crate) mod oncall;
 mod query;
+pub(crate) mod scenario;
 mod serve;
+pub(crate) mod token;
 mod train;
+pub(crate) mod user;
 
 use crate::cli::{Cli, Command, ConfigArgs};
 use anyhow::Context;
@@ -28,6 +36,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(args).await,
         Command::Eval(cmd) => eval::run(cmd),
         Command::Train(cmd) => train::run(cmd),
+        Command::Scenario(cmd) => scenario::run(cmd),
+        Command::Report(args) => scenario::run_report(args).await,
+        Command::Model(cmd) => model::run(cmd),
+        Command::Backtest(args) => backtest::run(args).await,
+        Command::Oncall(cmd) => oncall::run(cmd),
+        Command::User(cmd) => user::run(cmd).await,
+        Command::Token(cmd) => token::run(cmd).await,
     }
 }
 

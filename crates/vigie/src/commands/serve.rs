@@ -1,20 +1,22 @@
 //! `vigie serve`: sources → pipeline → detectors, plus the HTTP server, until Ctrl-C or
 //! SIGTERM; then a graceful shutdown that drains every in-flight mention.
 
+mod roles;
+
 use super::{load_config, open_store};
-use crate::cli::ServeArgs;
+use crate::cli::{Role, ServeArgs};
 use anyhow::Context;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use vigie_config::SourceConfig;
-use vigie_connect::connectors::FileConnector;
-use vigie_connect::format::Format;
 use vigie_model::{Clock, SystemClock};
 use vigie_pipeline::{PipelineBuilder, TickMode};
 
 /// Runs the service.
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.scale.role != Role::All {
+        return roles::run(args).await;
+    }
     let config = load_config(&args.config)?;
     let store = open_store(&args.config, &config).await?;
     let metrics =
@@ -28,26 +30,21 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("listening on {listen}"))?;
     let local = listener.local_addr().unwrap_or(listen);
 
-    let mut pipeline = PipelineBuilder::new(config.clone(), store.clone())
-        .clock(clock.clone())
-        .tick_mode(TickMode::Clock {
+    let tick = if args.scale.event_time {
+        TickMode::EventTime
+    } else {
+        TickMode::Clock {
             clock: clock.clone(),
             every: Duration::from_secs(15),
-        })
+        }
+    };
+    let mut pipeline = PipelineBuilder::new(config.clone(), store.clone())
+        .clock(clock.clone())
+        .tick_mode(tick)
         .start()
         .await?;
-    for ws in &config.workspaces {
-        for source in &ws.sources {
-            let connector = match source {
-                SourceConfig::Jsonl(f) => {
-                    FileConnector::new(f.id.clone(), f.path.clone(), Format::Jsonl, f.poll_interval)
-                }
-                SourceConfig::Csv(f) => {
-                    FileConnector::new(f.id.clone(), f.path.clone(), Format::Csv, f.poll_interval)
-                }
-            };
-            pipeline.spawn_source(Box::new(connector), ws.id.clone());
-        }
+    for (ws, connector) in connectors(&config)? {
+        pipeline.spawn_source(connector, ws);
     }
 
     eprintln!(
@@ -68,8 +65,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One connector per configured source, with its workspace (built by the connector
+/// registry; a source this binary cannot run is an error naming it).
+pub(super) fn connectors(
+    config: &vigie_config::Config,
+) -> anyhow::Result<Vec<(vigie_model::WorkspaceId, Box<dyn vigie_connect::Connector>)>> {
+    use vigie_connect::registry::{BuildContext, build_connector};
+    let mut out = Vec::new();
+    for ws in &config.workspaces {
+        let cx = BuildContext::new(ws.id.clone());
+        for source in &ws.sources {
+            let connector = build_connector(source, &cx)
+                .with_context(|| format!("source {:?} of workspace {}", source.id(), ws.id))?;
+            out.push((ws.id.clone(), connector));
+        }
+    }
+    Ok(out)
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %e, "cannot listen for Ctrl-C");

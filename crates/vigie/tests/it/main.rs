@@ -9,7 +9,9 @@
     clippy::disallowed_methods
 )]
 
+mod browser;
 mod cli;
 mod import;
+mod scale;
 mod serve;
 mod support;

@@ -1,0 +1,455 @@
+//! Running drills through the real chain (the [`Enricher`] and a [`WatchMonitor`], ticked
+//! the way the pipeline's detection stage ticks them) and scoring them.
+
+use crate::generate::{CrisisSize, Drill, DrillSpec, Scenario, generate};
+use crate::texts;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use vigie_detect::{DetectorConfig, MonitorOutput, WatchMonitor};
+use vigie_enrich::{Enricher, WatchSpec};
+use vigie_model::{CrisisLevel, DetectionSettings, Timestamp, WatchId, WorkspaceId};
+
+const MINUTE: i64 = 60_000;
+
+/// Why a drill run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DrillError {
+    /// The drill watch's query did not parse (a bug in this crate).
+    #[error("the drill watch query does not parse: {0}")]
+    Query(String),
+    /// The detector configuration is invalid.
+    #[error("invalid detector configuration: {0}")]
+    Config(String),
+}
+
+/// Detection settings and detector configuration of a run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunConfig {
+    /// The `[detection]` settings.
+    pub settings: DetectionSettings,
+    /// The detectors' own settings.
+    pub detectors: DetectorConfig,
+}
+
+/// The watch every drill is run against.
+pub fn watch_spec() -> Result<WatchSpec, DrillError> {
+    Ok(WatchSpec {
+        id: watch_id(),
+        query: vigie_query::parse(texts::WATCH_QUERY)
+            .map_err(|e| DrillError::Query(e.to_string()))?,
+        languages: Vec::new(),
+        own_accounts: vec![
+            texts::BRAND_ACCOUNT.to_owned(),
+            texts::SERVICE_ACCOUNT.to_owned(),
+        ],
+    })
+}
+
+fn watch_id() -> WatchId {
+    WatchId::new("brevia")
+        .unwrap_or_else(|_| WatchId::new("w").unwrap_or_else(|_| unreachable_id()))
+}
+
+#[allow(clippy::panic)]
+fn unreachable_id() -> WatchId {
+    // "brevia" and "w" are valid slugs; this cannot run.
+    panic!("invalid built-in watch id")
+}
+
+fn workspace_id() -> WorkspaceId {
+    WorkspaceId::new("drill").unwrap_or_else(|_| {
+        #[allow(clippy::panic)]
+        {
+            panic!("invalid built-in workspace id")
+        }
+    })
+}
+
+/// One level change seen in a drill.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeenChange {
+    /// When.
+    pub at: Timestamp,
+    /// Level before.
+    pub from: CrisisLevel,
+    /// Level after.
+    pub to: CrisisLevel,
+    /// The explanation's summary.
+    pub summary: String,
+}
+
+/// What happened in one drill.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    /// Seed.
+    pub seed: u64,
+    /// Scenario.
+    pub scenario: Scenario,
+    /// The story told.
+    pub story: &'static str,
+    /// Event start (the crisis onset for crises).
+    pub event_at: Timestamp,
+    /// Mentions generated, and matched by the watch.
+    pub mentions: usize,
+    /// Mentions of the watch.
+    pub matched: usize,
+    /// Mentions of the injected event.
+    pub event_mentions: usize,
+    /// Minutes from the event to the first level ≥ 2 at or after it.
+    pub minutes_to_alert: Option<f64>,
+    /// Minutes from the event to the first level 3 at or after it.
+    pub minutes_to_crisis: Option<f64>,
+    /// Highest level from the event to 24 h after it.
+    pub peak_after_event: CrisisLevel,
+    /// Entries into level ≥ 2 before the event (false alarms on ordinary chatter).
+    pub alerts_before_event: u32,
+    /// Entries into level ≥ 2 over the whole stream.
+    pub alert_entries: u32,
+    /// Days of stream after the warm-up.
+    pub watched_days: f64,
+    /// Days of stream after the warm-up and before the event.
+    pub watched_days_before_event: f64,
+    /// Every level change.
+    pub changes: Vec<SeenChange>,
+}
+
+/// Runs one generated drill through `enricher` and a fresh monitor.
+pub fn run_drill(drill: &Drill, enricher: &Enricher, config: &RunConfig) -> Outcome {
+    let ws = workspace_id();
+    let watch = watch_id();
+    let mut monitor = WatchMonitor::with_config(
+        ws.clone(),
+        watch.clone(),
+        &config.settings,
+        &config.detectors,
+    );
+    let mut out = MonitorOutput::default();
+    let mut changes = Vec::new();
+    let mut last_minute: Option<Timestamp> = None;
+    let mut matched = 0;
+    let collect = |out: &mut MonitorOutput, changes: &mut Vec<SeenChange>| {
+        for c in out.level_changes.drain(..) {
+            changes.push(SeenChange {
+                at: c.at,
+                from: c.from,
+                to: c.to,
+                summary: c.explanation.summary,
+            });
+        }
+        out.clear();
+    };
+    for m in &drill.mentions {
+        let minute = m.published_at.floor_to(MINUTE);
+        if last_minute.is_none_or(|l| minute > l) {
+            if last_minute.is_some() {
+                monitor.tick(minute, &mut out);
+            }
+            last_minute = Some(minute);
+        }
+        let e = enricher.enrich(&ws, m.clone());
+        if e.enrichment.matched_watches.contains(&watch) {
+            matched += 1;
+            monitor.observe(&e, &mut out);
+        }
+        collect(&mut out, &mut changes);
+    }
+    monitor.tick(drill.end, &mut out);
+    collect(&mut out, &mut changes);
+    score(drill, config, matched, changes)
+}
+
+fn score(drill: &Drill, config: &RunConfig, matched: usize, changes: Vec<SeenChange>) -> Outcome {
+    let event = drill.event_at.as_millis();
+    let is_entry = |c: &SeenChange| c.from < CrisisLevel::Alert && c.to >= CrisisLevel::Alert;
+    let minutes = |c: &SeenChange| (c.at.as_millis() - event) as f64 / MINUTE as f64;
+    let after: Vec<&SeenChange> = changes
+        .iter()
+        .filter(|c| c.at.as_millis() >= event && c.at.as_millis() < event + 1_440 * MINUTE)
+        .collect();
+    let minutes_to_alert = after
+        .iter()
+        .find(|c| c.to >= CrisisLevel::Alert)
+        .map(|c| minutes(c));
+    let minutes_to_crisis = after
+        .iter()
+        .find(|c| c.to >= CrisisLevel::Crisis)
+        .map(|c| minutes(c));
+    let peak_after_event = after.iter().map(|c| c.to).max().unwrap_or_default();
+    let alerts_before_event = changes
+        .iter()
+        .filter(|c| c.at.as_millis() < event && is_entry(c))
+        .count() as u32;
+    let alert_entries = changes.iter().filter(|c| is_entry(c)).count() as u32;
+    let total_days =
+        (drill.end.as_millis() - drill.spec.start.as_millis()) as f64 / (1_440 * MINUTE) as f64;
+    let warmup_days = f64::from(config.settings.warmup_minutes) / 1_440.0;
+    let watched_days = total_days - warmup_days;
+    let before_days =
+        (event - drill.spec.start.as_millis()) as f64 / (1_440 * MINUTE) as f64 - warmup_days;
+    Outcome {
+        seed: drill.spec.seed,
+        scenario: drill.spec.scenario,
+        story: drill.story,
+        event_at: drill.event_at,
+        mentions: drill.mentions.len(),
+        matched,
+        event_mentions: drill.event_mentions,
+        minutes_to_alert,
+        minutes_to_crisis,
+        peak_after_event,
+        alerts_before_event,
+        alert_entries,
+        watched_days,
+        watched_days_before_event: before_days.max(0.0),
+        changes,
+    }
+}
+
+/// Generates and runs every scenario for every seed, on `threads` threads (results in
+/// seed, then scenario order).
+pub fn run_seeds(
+    seeds: &[u64],
+    scenarios: &[Scenario],
+    days: u32,
+    config: &RunConfig,
+    threads: usize,
+) -> Result<Vec<Outcome>, DrillError> {
+    config.detectors.validate().map_err(DrillError::Config)?;
+    let enricher = Enricher::new(vec![watch_spec()?]);
+    let jobs: Vec<DrillSpec> = seeds
+        .iter()
+        .flat_map(|&seed| {
+            scenarios.iter().map(move |&scenario| DrillSpec {
+                days,
+                ..DrillSpec::new(seed, scenario)
+            })
+        })
+        .collect();
+    let threads = threads.clamp(1, jobs.len().max(1));
+    let mut results: Vec<Option<Outcome>> = vec![None; jobs.len()];
+    std::thread::scope(|scope| {
+        let chunks: Vec<_> = results
+            .chunks_mut(jobs.len().div_ceil(threads).max(1))
+            .zip(jobs.chunks(jobs.len().div_ceil(threads).max(1)))
+            .map(|(slots, specs)| {
+                let enricher = &enricher;
+                scope.spawn(move || {
+                    for (slot, spec) in slots.iter_mut().zip(specs) {
+                        *slot = Some(run_drill(&generate(spec), enricher, config));
+                    }
+                })
+            })
+            .collect();
+        for c in chunks {
+            let _ = c.join();
+        }
+    });
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// Delay figures of a group of crises.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DelayStats {
+    /// Crises in the group.
+    pub crises: usize,
+    /// Share reaching level ≥ 2 within 60 minutes of the onset.
+    pub detected_within_60_min: f64,
+    /// Share reaching level ≥ 2 within 24 hours.
+    pub detected_within_24_h: f64,
+    /// Median minutes onset → level ≥ 2 (crises detected within 24 h).
+    pub median_minutes_to_level_2: Option<f64>,
+    /// 90th percentile minutes onset → level ≥ 2.
+    pub p90_minutes_to_level_2: Option<f64>,
+    /// Share reaching level 3 within 24 hours.
+    pub reached_level_3: f64,
+    /// Median minutes onset → level 3 (crises that reached it).
+    pub median_minutes_to_level_3: Option<f64>,
+    /// 90th percentile minutes onset → level 3.
+    pub p90_minutes_to_level_3: Option<f64>,
+}
+
+/// Figures of a hard-negative or calm scenario.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct QuietStats {
+    /// Streams.
+    pub streams: usize,
+    /// Entries into level ≥ 2 per watch per week.
+    pub level_2_per_week: f64,
+    /// Streams whose highest level in the 24 h after the event was 0, 1, 2, 3.
+    pub peak_levels: [usize; 4],
+}
+
+/// The drill report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DrillReport {
+    /// Seeds run.
+    pub seeds: Vec<u64>,
+    /// Days per stream.
+    pub days: u32,
+    /// Crises by size (`small`, `medium`, `large`), and `medium+large`.
+    pub crises: BTreeMap<String, DelayStats>,
+    /// Crisis-free scenarios by name, and `all` for every crisis-free stream.
+    pub quiet: BTreeMap<String, QuietStats>,
+    /// Entries into level ≥ 2 before the onset in crisis streams, per watch per week.
+    pub pre_onset_level_2_per_week: f64,
+    /// Whether the targets are met (median ≤ 10 min, p90 ≤ 30 min over medium and
+    /// large crises, ≥ 95 % of large crises within 60 min, ≤ 1 false level 2 per watch-week).
+    pub targets_met: bool,
+}
+
+fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    // Nearest rank.
+    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted.get(rank - 1).copied()
+}
+
+fn delay_stats<'a>(outcomes: impl Iterator<Item = &'a Outcome>) -> DelayStats {
+    let group: Vec<&Outcome> = outcomes.collect();
+    let n = group.len();
+    if n == 0 {
+        return DelayStats::default();
+    }
+    let mut l2: Vec<f64> = group.iter().filter_map(|o| o.minutes_to_alert).collect();
+    let mut l3: Vec<f64> = group.iter().filter_map(|o| o.minutes_to_crisis).collect();
+    l2.sort_by(f64::total_cmp);
+    l3.sort_by(f64::total_cmp);
+    let within60 = l2.iter().filter(|m| **m <= 60.0).count();
+    DelayStats {
+        crises: n,
+        detected_within_60_min: within60 as f64 / n as f64,
+        detected_within_24_h: l2.len() as f64 / n as f64,
+        median_minutes_to_level_2: quantile(&l2, 0.5),
+        p90_minutes_to_level_2: quantile(&l2, 0.9),
+        reached_level_3: l3.len() as f64 / n as f64,
+        median_minutes_to_level_3: quantile(&l3, 0.5),
+        p90_minutes_to_level_3: quantile(&l3, 0.9),
+    }
+}
+
+fn quiet_stats<'a>(outcomes: impl Iterator<Item = &'a Outcome>) -> QuietStats {
+    let mut s = QuietStats::default();
+    let mut entries = 0u32;
+    let mut days = 0.0;
+    for o in outcomes {
+        s.streams += 1;
+        entries += o.alert_entries;
+        days += o.watched_days.max(0.0);
+        let i = usize::from(o.peak_after_event.as_u8());
+        if let Some(c) = s.peak_levels.get_mut(i) {
+            *c += 1;
+        }
+    }
+    s.level_2_per_week = if days > 0.0 {
+        f64::from(entries) * 7.0 / days
+    } else {
+        0.0
+    };
+    s
+}
+
+/// Aggregates outcomes into the report.
+pub fn report(outcomes: &[Outcome], seeds: &[u64], days: u32) -> DrillReport {
+    let mut r = DrillReport {
+        seeds: seeds.to_vec(),
+        days,
+        ..DrillReport::default()
+    };
+    for size in [CrisisSize::Small, CrisisSize::Medium, CrisisSize::Large] {
+        let group = outcomes
+            .iter()
+            .filter(|o| o.scenario == Scenario::Crisis(size));
+        let stats = delay_stats(group);
+        if stats.crises > 0 {
+            r.crises.insert(size.as_str().to_owned(), stats);
+        }
+    }
+    let big = delay_stats(outcomes.iter().filter(|o| {
+        matches!(
+            o.scenario,
+            Scenario::Crisis(CrisisSize::Medium | CrisisSize::Large)
+        )
+    }));
+    if big.crises > 0 {
+        r.crises.insert("medium+large".to_owned(), big);
+    }
+    for s in Scenario::ALL.iter().filter(|s| !s.is_crisis()) {
+        let stats = quiet_stats(outcomes.iter().filter(|o| o.scenario == *s));
+        if stats.streams > 0 {
+            r.quiet.insert(s.name().to_owned(), stats);
+        }
+    }
+    let all_quiet = quiet_stats(outcomes.iter().filter(|o| !o.scenario.is_crisis()));
+    let (pre, pre_days) = outcomes
+        .iter()
+        .filter(|o| o.scenario.is_crisis())
+        .fold((0u32, 0.0), |(n, d), o| {
+            (n + o.alerts_before_event, d + o.watched_days_before_event)
+        });
+    r.pre_onset_level_2_per_week = if pre_days > 0.0 {
+        f64::from(pre) * 7.0 / pre_days
+    } else {
+        0.0
+    };
+    let big = r.crises.get("medium+large");
+    let large = r.crises.get("large");
+    r.targets_met = big.is_some_and(|b| {
+        b.median_minutes_to_level_2.is_some_and(|m| m <= 10.0)
+            && b.p90_minutes_to_level_2.is_some_and(|m| m <= 30.0)
+    }) && large.is_some_and(|l| l.detected_within_60_min >= 0.95)
+        && all_quiet.level_2_per_week <= 1.0
+        && r.pre_onset_level_2_per_week <= 1.0;
+    if all_quiet.streams > 0 {
+        r.quiet.insert("all".to_owned(), all_quiet);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn a_large_crisis_is_detected_and_calm_stays_calm() {
+        let seeds = [3];
+        let scenarios = [Scenario::Crisis(CrisisSize::Large), Scenario::Calm];
+        let outcomes = run_seeds(&seeds, &scenarios, 5, &RunConfig::default(), 2).unwrap();
+        assert_eq!(outcomes.len(), 2);
+        let crisis = &outcomes[0];
+        assert_eq!(crisis.scenario, Scenario::Crisis(CrisisSize::Large));
+        let l2 = crisis.minutes_to_alert.expect("level 2");
+        assert!((0.0..=60.0).contains(&l2), "{crisis:?}");
+        assert!(crisis.minutes_to_crisis.is_some());
+        assert_eq!(crisis.alerts_before_event, 0);
+        assert!(crisis.matched > crisis.event_mentions / 2);
+        let calm = &outcomes[1];
+        assert_eq!(calm.alert_entries, 0, "{calm:?}");
+        let r = report(&outcomes, &seeds, 5);
+        let large = &r.crises["large"];
+        assert_eq!(large.crises, 1);
+        assert_eq!(large.detected_within_60_min, 1.0);
+        assert_eq!(r.quiet["all"].level_2_per_week, 0.0);
+        assert!(r.quiet["calm"].streams == 1);
+        // Every level change carries an explanation.
+        assert!(crisis.changes.iter().all(|c| !c.summary.is_empty()));
+    }
+
+    #[test]
+    fn quantiles_use_nearest_rank() {
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
+        assert_eq!(quantile(&v, 0.5), Some(5.0));
+        assert_eq!(quantile(&v, 0.9), Some(9.0));
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn invalid_detector_config_is_refused() {
+        let mut config = RunConfig::default();
+        config.detectors.burst.hashes = 0;
+        let err = run_seeds(&[1], &[Scenario::Calm], 4, &config, 1).unwrap_err();
+        assert!(err.to_string().contains("hashes"), "{err}");
+    }
+}

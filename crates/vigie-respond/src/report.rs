@@ -1,0 +1,959 @@
+//! Post-crisis reports (HTML with inline SVG charts, PDF) and digest e-mails, in French and
+//! English, computed from the incident, its crisis room, the audit log and the mentions.
+//!
+//! Measured delays (see `docs/responding.md`):
+//! - **time to detect** = incident opening − publication of the earliest post cited as
+//!   evidence by the level change that opened it;
+//! - **time to acknowledge** = first of (an `incident.acknowledged` audit line, the crisis
+//!   room's activation) − incident opening;
+//! - **time to first answer** = first publication (or "sent by hand") of a room draft −
+//!   incident opening.
+
+use crate::engine::Engine;
+use crate::error::RespondResult;
+use crate::model::{CrisisRoom, Draft, Task, TaskStatus};
+use crate::pdf::Layout;
+use crate::scenario::Lang;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use vigie_model::{Incident, SentimentLabel, Timestamp, WorkspaceId};
+use vigie_store::MentionFilter;
+
+/// Most mentions read for one report.
+const MAX_MENTIONS: usize = 200_000;
+
+/// The three measured delays.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Delays {
+    /// Publication of the earliest evidence post.
+    pub first_evidence_at: Option<Timestamp>,
+    /// Opening − first evidence, in ms.
+    pub detect_ms: Option<i64>,
+    /// First acknowledgement or activation.
+    pub acknowledged_at: Option<Timestamp>,
+    /// Acknowledgement − opening, in ms.
+    pub acknowledge_ms: Option<i64>,
+    /// First publication.
+    pub first_answer_at: Option<Timestamp>,
+    /// First answer − opening, in ms.
+    pub first_answer_ms: Option<i64>,
+}
+
+/// Volumes and sentiment over a period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PeriodStats {
+    /// Start (inclusive).
+    pub from: Timestamp,
+    /// End (exclusive).
+    pub to: Timestamp,
+    /// Mentions.
+    pub mentions: u64,
+    /// Negative ones.
+    pub negative: u64,
+    /// Positive ones.
+    pub positive: u64,
+    /// Mean sentiment score (−1 to 1), 0 without mentions.
+    pub mean_sentiment: f64,
+}
+
+/// One bar of the chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bucket {
+    /// Start of the bucket.
+    pub start: Timestamp,
+    /// Mentions.
+    pub total: u64,
+    /// Negative mentions.
+    pub negative: u64,
+}
+
+/// An author who weighed in the crisis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Voice {
+    /// Handle.
+    pub handle: String,
+    /// Followers.
+    pub followers: u64,
+    /// Mentions during the incident.
+    pub mentions: u64,
+    /// Sum of estimated reach.
+    pub reach: u64,
+}
+
+/// A line of the report's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimelineLine {
+    /// When.
+    pub at: Timestamp,
+    /// Who (empty for detection events).
+    pub who: String,
+    /// What.
+    pub text: String,
+}
+
+/// Everything a post-crisis report shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportData {
+    /// Workspace.
+    pub workspace: WorkspaceId,
+    /// Language.
+    pub lang: Lang,
+    /// When it was generated.
+    pub generated_at: Timestamp,
+    /// The incident.
+    pub incident: Incident,
+    /// Its crisis room, if one was opened.
+    pub room: Option<CrisisRoom>,
+    /// The delays.
+    pub delays: Delays,
+    /// Before, during, after.
+    pub periods: [PeriodStats; 3],
+    /// Bucket width in minutes.
+    pub bucket_minutes: i64,
+    /// The chart's bars.
+    pub buckets: Vec<Bucket>,
+    /// Top voices during the incident (by reach).
+    pub top_voices: Vec<Voice>,
+    /// What was published.
+    pub published: Vec<Draft>,
+    /// Tasks done late or still open past their deadline.
+    pub late_tasks: Vec<Task>,
+    /// Tasks in total.
+    pub tasks_total: usize,
+    /// Timeline (detection and actions).
+    pub timeline: Vec<TimelineLine>,
+}
+
+fn tr(lang: Lang, key: &str) -> &'static str {
+    let fr = lang == Lang::Fr;
+    match key {
+        "title" if fr => "Rapport post-crise",
+        "title" => "Post-crisis report",
+        "summary" if fr => "Synthèse",
+        "summary" => "Summary",
+        "watch" if fr => "Veille",
+        "watch" => "Watch",
+        "opened" if fr => "Ouverture de l'incident",
+        "opened" => "Incident opened",
+        "closed" if fr => "Clôture",
+        "closed" => "Closed",
+        "ongoing" if fr => "en cours",
+        "ongoing" => "ongoing",
+        "peak" if fr => "Niveau maximal",
+        "peak" => "Peak level",
+        "scenario" if fr => "Scénario activé",
+        "scenario" => "Scenario activated",
+        "none" if fr => "aucun",
+        "none" => "none",
+        "delays" if fr => "Délais mesurés",
+        "delays" => "Measured delays",
+        "detect" if fr => "Délai de détection",
+        "detect" => "Time to detect",
+        "ack" if fr => "Délai de prise en compte",
+        "ack" => "Time to acknowledge",
+        "answer" if fr => "Délai de première réponse",
+        "answer" => "Time to first answer",
+        "not_measured" if fr => "non mesuré",
+        "not_measured" => "not measured",
+        "volumes" if fr => "Volumes et sentiment",
+        "volumes" => "Volumes and sentiment",
+        "before" if fr => "Avant",
+        "before" => "Before",
+        "during" if fr => "Pendant",
+        "during" => "During",
+        "after" if fr => "Après",
+        "after" => "After",
+        "mentions" if fr => "Mentions",
+        "mentions" => "Mentions",
+        "negative" if fr => "Négatives",
+        "negative" => "Negative",
+        "mean" if fr => "Sentiment moyen",
+        "mean" => "Mean sentiment",
+        "chart" if fr => "Mentions par tranche (rouge : négatives)",
+        "chart" => "Mentions per bucket (red: negative)",
+        "voices" if fr => "Principales voix",
+        "voices" => "Top voices",
+        "followers" if fr => "abonnés",
+        "followers" => "followers",
+        "reach" if fr => "portée",
+        "reach" => "reach",
+        "published" if fr => "Ce qui a été publié",
+        "published" => "What was published",
+        "nothing_published" if fr => "Rien n'a été publié.",
+        "nothing_published" => "Nothing was published.",
+        "late" if fr => "Tâches en retard",
+        "late" => "Tasks done late",
+        "no_late" if fr => "Aucune tâche en retard.",
+        "no_late" => "No task was late.",
+        "due" if fr => "échéance",
+        "due" => "due",
+        "done" if fr => "faite",
+        "done" => "done",
+        "not_done" if fr => "non faite",
+        "not_done" => "not done",
+        "timeline" if fr => "Chronologie",
+        "timeline" => "Timeline",
+        "lessons" if fr => "Enseignements",
+        "lessons" => "Lessons",
+        "lessons_todo" if fr => {
+            "À compléter : ce qui a bien marché, ce qui a manqué, ce que nous changeons (scénario, charte, astreinte)."
+        }
+        "lessons_todo" => {
+            "To fill in: what worked, what was missing, what we change (scenario, policy, on-call)."
+        }
+        "generated" if fr => "Généré le",
+        "generated" => "Generated on",
+        "closing" if fr => "Note de clôture",
+        "closing" => "Closing note",
+        "digest_title" if fr => "Synthèse de veille",
+        "digest_title" => "Monitoring digest",
+        "incidents" if fr => "Incidents ouverts",
+        "incidents" => "Incidents opened",
+        "inbox_open" if fr => "Messages à traiter",
+        "inbox_open" => "Inbox items to handle",
+        "inbox_late" if fr => "dont en retard",
+        "inbox_late" => "of which late",
+        "calm" if fr => "Période calme : aucun incident.",
+        "calm" => "A calm period: no incident.",
+        _ => "",
+    }
+}
+
+/// `1 h 05 min`, `12 min`, `45 s`.
+pub fn human_duration(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min", s / 60)
+    } else {
+        format!("{} h {:02} min", s / 3600, (s % 3600) / 60)
+    }
+}
+
+fn fmt_time(t: Timestamp) -> String {
+    t.to_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Gathers the report of an incident.
+pub async fn build(
+    engine: &Engine,
+    ws: &WorkspaceId,
+    incident_id: i64,
+    lang: Lang,
+) -> RespondResult<ReportData> {
+    let incident = engine.incident(ws, incident_id).await?;
+    let now = engine.now();
+    let room = engine.room_of_incident(ws, incident_id).await?;
+    let store = engine.store();
+
+    // Time to detect: the earliest evidence post of the opening level change.
+    let history = store.level_history(ws, Some(&incident.watch)).await?;
+    let opening = history
+        .iter()
+        .filter(|c| c.at >= incident.opened_at)
+        .min_by_key(|c| c.at);
+    let first_evidence_at =
+        opening.and_then(|c| c.explanation.samples.iter().map(|s| s.published_at).min());
+    let mut delays = Delays {
+        first_evidence_at,
+        detect_ms: first_evidence_at.map(|t| incident.opened_at.millis_since(t)),
+        ..Delays::default()
+    };
+    let audit = engine.audit_log(ws, None, 0, 10_000).await?;
+    let acked = audit
+        .iter()
+        .filter(|e| {
+            e.entry.action == "incident.acknowledged"
+                && e.entry.subject_id.as_deref() == Some(incident_id.to_string().as_str())
+        })
+        .map(|e| e.entry.at)
+        .chain(room.as_ref().map(|r| r.opened_at))
+        .min();
+    delays.acknowledged_at = acked;
+    delays.acknowledge_ms = acked.map(|t| t.millis_since(incident.opened_at));
+
+    let (mut published, mut late_tasks, mut tasks_total, mut timeline) =
+        (Vec::new(), Vec::new(), 0, Vec::new());
+    for e in &incident.timeline {
+        timeline.push(TimelineLine {
+            at: e.at,
+            who: String::new(),
+            text: e.text.clone(),
+        });
+    }
+    if let Some(room) = &room {
+        let drafts = engine.drafts(ws, Some(room.id)).await?;
+        published = drafts.into_iter().filter(|d| d.status.is_out()).collect();
+        published.sort_by_key(|d| d.published.as_ref().map(|p| p.at));
+        let first = published
+            .iter()
+            .filter_map(|d| d.published.as_ref().map(|p| p.at))
+            .min();
+        delays.first_answer_at = first;
+        delays.first_answer_ms = first.map(|t| t.millis_since(incident.opened_at));
+        let tasks: Vec<Task> = engine.room_view(ws, room.id).await?.tasks;
+        tasks_total = tasks.len();
+        late_tasks = tasks.into_iter().filter(|t| t.is_late(now)).collect();
+        for e in audit.iter().filter(|e| e.entry.room == Some(room.id)) {
+            timeline.push(TimelineLine {
+                at: e.entry.at,
+                who: e.entry.actor.clone(),
+                text: describe_action(
+                    &e.entry.action,
+                    e.entry.subject_kind.as_str(),
+                    e.entry.subject_id.as_deref(),
+                ),
+            });
+        }
+    }
+    timeline.sort_by_key(|l| l.at);
+
+    // Periods: the incident's span, the same span before, and after if it closed.
+    let end = incident
+        .closed_at
+        .unwrap_or(now)
+        .max(incident.opened_at.plus_minutes(60));
+    let span = end.millis_since(incident.opened_at).min(7 * 24 * 3_600_000);
+    let before_start = incident.opened_at.plus_millis(-span);
+    let after_end = incident
+        .closed_at
+        .map_or(end, |_| end.plus_millis(span))
+        .min(now.max(end));
+    let periods_bounds = [
+        (before_start, incident.opened_at),
+        (incident.opened_at, end),
+        (end, after_end),
+    ];
+    let total_span = after_end.millis_since(before_start).max(1);
+    let bucket_minutes = ((total_span / 60_000) / 96).max(15);
+    let bucket_ms = bucket_minutes * 60_000;
+    #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+    let n_buckets = (total_span / bucket_ms + 1) as usize;
+    let mut buckets: Vec<Bucket> = (0..n_buckets)
+        .map(|i| Bucket {
+            start: before_start.plus_millis(bucket_ms * i64::try_from(i).unwrap_or(0)),
+            total: 0,
+            negative: 0,
+        })
+        .collect();
+    let mut periods: [PeriodStats; 3] = Default::default();
+    for (p, (from, to)) in periods.iter_mut().zip(periods_bounds) {
+        p.from = from;
+        p.to = to;
+    }
+    let mut sums = [0.0_f64; 3];
+    let mut voices: HashMap<String, Voice> = HashMap::new();
+    let mut filter = MentionFilter::workspace(ws.clone());
+    filter.watch = Some(incident.watch.clone());
+    filter.since = Some(before_start);
+    filter.until = Some(after_end);
+    filter.limit = 1000;
+    let mut seen = 0usize;
+    loop {
+        let page = store.list_mentions(&filter).await?;
+        for m in &page.items {
+            let e = &m.mention;
+            let t = e.mention.published_at;
+            let negative = e.enrichment.sentiment.label == SentimentLabel::Negative;
+            if let Ok(i) = usize::try_from(t.millis_since(before_start) / bucket_ms)
+                && let Some(b) = buckets.get_mut(i)
+            {
+                b.total += 1;
+                b.negative += u64::from(negative);
+            }
+            for (k, p) in periods.iter_mut().enumerate() {
+                if t >= p.from && t < p.to {
+                    p.mentions += 1;
+                    p.negative += u64::from(negative);
+                    p.positive +=
+                        u64::from(e.enrichment.sentiment.label == SentimentLabel::Positive);
+                    sums[k] += f64::from(e.enrichment.sentiment.score);
+                }
+            }
+            if t >= incident.opened_at && t < end && !e.enrichment.own_account {
+                let v = voices
+                    .entry(e.mention.author.handle.clone())
+                    .or_insert_with(|| Voice {
+                        handle: e.mention.author.handle.clone(),
+                        followers: 0,
+                        mentions: 0,
+                        reach: 0,
+                    });
+                v.followers = v.followers.max(e.mention.author.followers.unwrap_or(0));
+                v.mentions += 1;
+                v.reach += e.enrichment.reach;
+            }
+        }
+        seen += page.items.len();
+        match page.next_cursor {
+            Some(c) if seen < MAX_MENTIONS => filter.cursor = Some(c),
+            _ => break,
+        }
+    }
+    for (p, sum) in periods.iter_mut().zip(sums) {
+        if p.mentions > 0 {
+            #[allow(clippy::cast_precision_loss)]
+            let mean = sum / p.mentions as f64;
+            p.mean_sentiment = (mean * 100.0).round() / 100.0;
+        }
+    }
+    let mut top_voices: Vec<Voice> = voices.into_values().collect();
+    top_voices.sort_by(|a, b| b.reach.cmp(&a.reach).then(a.handle.cmp(&b.handle)));
+    top_voices.truncate(10);
+    Ok(ReportData {
+        workspace: ws.clone(),
+        lang,
+        generated_at: now,
+        incident,
+        room,
+        delays,
+        periods,
+        bucket_minutes,
+        buckets,
+        top_voices,
+        published,
+        late_tasks,
+        tasks_total,
+        timeline,
+    })
+}
+
+fn describe_action(action: &str, kind: &str, id: Option<&str>) -> String {
+    match id {
+        Some(id) => format!("{action} ({kind} {id})"),
+        None => format!("{action} ({kind})"),
+    }
+}
+
+fn delay_text(lang: Lang, ms: Option<i64>) -> String {
+    ms.map_or_else(|| tr(lang, "not_measured").to_owned(), human_duration)
+}
+
+/// The chart as an inline SVG (bars of all mentions, negative ones in red, the incident
+/// span shaded).
+pub fn svg_chart(data: &ReportData) -> String {
+    let (w, h) = (720.0_f64, 180.0_f64);
+    let n = data.buckets.len().max(1);
+    #[allow(clippy::cast_precision_loss)]
+    let slot = w / n as f64;
+    #[allow(clippy::cast_precision_loss)]
+    let max = data
+        .buckets
+        .iter()
+        .map(|b| b.total)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {}\" width=\"100%\" role=\"img\" aria-label=\"{}\">",
+        h + 20.0,
+        esc(tr(data.lang, "chart"))
+    );
+    let x_of = |t: Timestamp| {
+        let first = data.buckets.first().map_or(t, |b| b.start);
+        #[allow(clippy::cast_precision_loss)]
+        let x = t.millis_since(first) as f64 / (data.bucket_minutes as f64 * 60_000.0) * slot;
+        x.clamp(0.0, w)
+    };
+    let (a, b) = (x_of(data.periods[1].from), x_of(data.periods[1].to));
+    let _ = write!(
+        svg,
+        "<rect x=\"{a:.1}\" y=\"0\" width=\"{:.1}\" height=\"{h}\" fill=\"#fff3e0\"/>",
+        (b - a).max(1.0)
+    );
+    for (i, bucket) in data.buckets.iter().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let (x, ht, hn) = (
+            slot * i as f64,
+            bucket.total as f64 / max * (h - 10.0),
+            bucket.negative as f64 / max * (h - 10.0),
+        );
+        let bw = (slot * 0.8).max(0.5);
+        let _ = write!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{ht:.1}\" fill=\"#8ca6cc\"><title>{} — {} / {}</title></rect>\
+             <rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{hn:.1}\" fill=\"#d64d4d\"/>",
+            h - ht,
+            fmt_time(bucket.start),
+            bucket.total,
+            bucket.negative,
+            h - hn
+        );
+    }
+    let _ = write!(
+        svg,
+        "<line x1=\"0\" y1=\"{h}\" x2=\"{w}\" y2=\"{h}\" stroke=\"#555\"/>\
+         <text x=\"0\" y=\"{}\" font-size=\"10\">{}</text><text x=\"{w}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{}</text></svg>",
+        h + 14.0,
+        esc(&data
+            .buckets
+            .first()
+            .map(|b| fmt_time(b.start))
+            .unwrap_or_default()),
+        h + 14.0,
+        esc(&data
+            .buckets
+            .last()
+            .map(|b| fmt_time(b.start))
+            .unwrap_or_default()),
+    );
+    svg
+}
+
+/// The report as a standalone HTML page.
+pub fn render_html(data: &ReportData) -> String {
+    let l = data.lang;
+    let i = &data.incident;
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{} — {}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}}\
+         table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}}\
+         .delay{{font-size:1.4rem;font-weight:bold}}.lessons{{border:1px dashed #999;padding:1rem;min-height:4rem}}</style></head><body>",
+        l.as_str(),
+        esc(tr(l, "title")),
+        esc(i.watch.as_str())
+    );
+    let _ = write!(
+        h,
+        "<h1>{} — {} #{}</h1><p>{} {}</p>",
+        esc(tr(l, "title")),
+        esc(i.watch.as_str()),
+        i.id,
+        esc(tr(l, "generated")),
+        esc(&fmt_time(data.generated_at))
+    );
+    let _ = write!(h, "<h2>{}</h2><table>", esc(tr(l, "summary")));
+    let closed = i
+        .closed_at
+        .map_or_else(|| tr(l, "ongoing").to_owned(), fmt_time);
+    let scenario = data.room.as_ref().map_or_else(
+        || tr(l, "none").to_owned(),
+        |r| format!("{} ({})", r.scenario.name.get(l), r.scenario.id),
+    );
+    for (k, v) in [
+        (tr(l, "watch"), i.watch.as_str().to_owned()),
+        (tr(l, "opened"), fmt_time(i.opened_at)),
+        (tr(l, "closed"), closed),
+        (tr(l, "peak"), i.peak_level.to_string()),
+        (tr(l, "scenario"), scenario),
+    ] {
+        let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+    }
+    h.push_str("</table>");
+    let d = &data.delays;
+    let _ = write!(h, "<h2>{}</h2><table>", esc(tr(l, "delays")));
+    for (k, v, id) in [
+        (tr(l, "detect"), d.detect_ms, "detect"),
+        (tr(l, "ack"), d.acknowledge_ms, "acknowledge"),
+        (tr(l, "answer"), d.first_answer_ms, "first-answer"),
+    ] {
+        let _ = write!(
+            h,
+            "<tr><th>{}</th><td class=\"delay\" id=\"delay-{id}\">{}</td></tr>",
+            esc(k),
+            esc(&delay_text(l, v))
+        );
+    }
+    h.push_str("</table>");
+    let _ = write!(
+        h,
+        "<h2>{}</h2><table><tr><th></th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        esc(tr(l, "volumes")),
+        esc(tr(l, "mentions")),
+        esc(tr(l, "negative")),
+        esc(tr(l, "mean"))
+    );
+    for (name, p) in [tr(l, "before"), tr(l, "during"), tr(l, "after")]
+        .into_iter()
+        .zip(&data.periods)
+    {
+        let _ = write!(
+            h,
+            "<tr><th>{}</th><td>{}</td><td>{}</td><td>{:.2}</td></tr>",
+            esc(name),
+            p.mentions,
+            p.negative,
+            p.mean_sentiment
+        );
+    }
+    let _ = write!(
+        h,
+        "</table><figure>{}<figcaption>{}</figcaption></figure>",
+        svg_chart(data),
+        esc(tr(l, "chart"))
+    );
+    let _ = write!(h, "<h2>{}</h2><ol>", esc(tr(l, "voices")));
+    for v in &data.top_voices {
+        let _ = write!(
+            h,
+            "<li>@{} — {} {}, {} {}, {} {}</li>",
+            esc(&v.handle),
+            v.followers,
+            esc(tr(l, "followers")),
+            v.mentions,
+            esc(tr(l, "mentions")).to_lowercase(),
+            v.reach,
+            esc(tr(l, "reach"))
+        );
+    }
+    let _ = write!(h, "</ol><h2>{}</h2>", esc(tr(l, "published")));
+    if data.published.is_empty() {
+        let _ = write!(h, "<p>{}</p>", esc(tr(l, "nothing_published")));
+    } else {
+        h.push_str("<ul>");
+        for d in &data.published {
+            let p = d.published.as_ref();
+            let link = p.and_then(|p| p.url.clone()).unwrap_or_default();
+            let _ = write!(
+                h,
+                "<li><strong>{}</strong> {} — {} ({})<blockquote>{}</blockquote>{}</li>",
+                esc(&p.map(|p| fmt_time(p.at)).unwrap_or_default()),
+                esc(d.channel.as_str()),
+                esc(&p.map(|p| p.by.clone()).unwrap_or_default()),
+                esc(&p.map(|p| p.target.clone()).unwrap_or_default()),
+                esc(&d.text),
+                if link.is_empty() {
+                    String::new()
+                } else {
+                    format!("<a href=\"{0}\">{0}</a>", esc(&link))
+                }
+            );
+        }
+        h.push_str("</ul>");
+    }
+    let _ = write!(h, "<h2>{}</h2>", esc(tr(l, "late")));
+    if data.late_tasks.is_empty() {
+        let _ = write!(h, "<p>{}</p>", esc(tr(l, "no_late")));
+    } else {
+        h.push_str("<ul>");
+        for t in &data.late_tasks {
+            let _ = write!(h, "<li>{}</li>", esc(&task_line(l, t)));
+        }
+        h.push_str("</ul>");
+    }
+    let _ = write!(h, "<h2>{}</h2><table>", esc(tr(l, "timeline")));
+    for line in &data.timeline {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&fmt_time(line.at)),
+            esc(&line.who),
+            esc(&line.text)
+        );
+    }
+    h.push_str("</table>");
+    if let Some(note) = data.room.as_ref().and_then(|r| r.closing_note.as_deref()) {
+        let _ = write!(h, "<h2>{}</h2><p>{}</p>", esc(tr(l, "closing")), esc(note));
+    }
+    let lessons = data
+        .room
+        .as_ref()
+        .and_then(|r| r.lessons.clone())
+        .unwrap_or_else(|| tr(l, "lessons_todo").to_owned());
+    let _ = write!(
+        h,
+        "<h2>{}</h2><div class=\"lessons\">{}</div></body></html>",
+        esc(tr(l, "lessons")),
+        esc(&lessons)
+    );
+    h
+}
+
+fn task_line(l: Lang, t: &Task) -> String {
+    let done = match (t.status, t.done_at) {
+        (TaskStatus::Done, Some(at)) => format!("{} {}", tr(l, "done"), fmt_time(at)),
+        _ => tr(l, "not_done").to_owned(),
+    };
+    format!(
+        "{} [{}] — {} {} — {}",
+        t.title.get(l),
+        t.role,
+        tr(l, "due"),
+        fmt_time(t.due_at),
+        done
+    )
+}
+
+/// The report as a PDF document.
+pub fn render_pdf(data: &ReportData) -> Vec<u8> {
+    let l = data.lang;
+    let i = &data.incident;
+    let mut p = Layout::new();
+    p.title(&format!("{} — {} #{}", tr(l, "title"), i.watch, i.id));
+    p.paragraph(&format!(
+        "{} {}",
+        tr(l, "generated"),
+        fmt_time(data.generated_at)
+    ));
+    p.heading(tr(l, "summary"));
+    p.field(tr(l, "watch"), i.watch.as_str());
+    p.field(tr(l, "opened"), &fmt_time(i.opened_at));
+    p.field(
+        tr(l, "closed"),
+        &i.closed_at
+            .map_or_else(|| tr(l, "ongoing").to_owned(), fmt_time),
+    );
+    p.field(tr(l, "peak"), &i.peak_level.to_string());
+    p.field(
+        tr(l, "scenario"),
+        &data.room.as_ref().map_or_else(
+            || tr(l, "none").to_owned(),
+            |r| format!("{} ({})", r.scenario.name.get(l), r.scenario.id),
+        ),
+    );
+    p.heading(tr(l, "delays"));
+    p.field(tr(l, "detect"), &delay_text(l, data.delays.detect_ms));
+    p.field(tr(l, "ack"), &delay_text(l, data.delays.acknowledge_ms));
+    p.field(tr(l, "answer"), &delay_text(l, data.delays.first_answer_ms));
+    p.heading(tr(l, "volumes"));
+    for (name, s) in [tr(l, "before"), tr(l, "during"), tr(l, "after")]
+        .into_iter()
+        .zip(&data.periods)
+    {
+        p.field(
+            name,
+            &format!(
+                "{} {} · {} {} · {} {:.2}",
+                s.mentions,
+                tr(l, "mentions").to_lowercase(),
+                s.negative,
+                tr(l, "negative").to_lowercase(),
+                tr(l, "mean").to_lowercase(),
+                s.mean_sentiment
+            ),
+        );
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let bars: Vec<(String, f64, f64)> = data
+        .buckets
+        .iter()
+        .map(|b| (fmt_time(b.start), b.total as f64, b.negative as f64))
+        .collect();
+    p.bars(tr(l, "chart"), &bars);
+    p.heading(tr(l, "voices"));
+    for v in &data.top_voices {
+        p.bullet(&format!(
+            "@{} — {} {}, {} {}, {} {}",
+            v.handle,
+            v.followers,
+            tr(l, "followers"),
+            v.mentions,
+            tr(l, "mentions").to_lowercase(),
+            v.reach,
+            tr(l, "reach")
+        ));
+    }
+    p.heading(tr(l, "published"));
+    if data.published.is_empty() {
+        p.paragraph(tr(l, "nothing_published"));
+    }
+    for d in &data.published {
+        let pub_ = d.published.as_ref();
+        p.bullet(&format!(
+            "{} {} — {} ({}) {}",
+            pub_.map(|x| fmt_time(x.at)).unwrap_or_default(),
+            d.channel.as_str(),
+            pub_.map(|x| x.by.clone()).unwrap_or_default(),
+            pub_.map(|x| x.target.clone()).unwrap_or_default(),
+            pub_.and_then(|x| x.url.clone()).unwrap_or_default()
+        ));
+        p.paragraph(&d.text);
+    }
+    p.heading(tr(l, "late"));
+    if data.late_tasks.is_empty() {
+        p.paragraph(tr(l, "no_late"));
+    }
+    for t in &data.late_tasks {
+        p.bullet(&task_line(l, t));
+    }
+    p.heading(tr(l, "timeline"));
+    for line in &data.timeline {
+        p.bullet(&format!("{} {} {}", fmt_time(line.at), line.who, line.text));
+    }
+    if let Some(note) = data.room.as_ref().and_then(|r| r.closing_note.as_deref()) {
+        p.heading(tr(l, "closing"));
+        p.paragraph(note);
+    }
+    p.heading(tr(l, "lessons"));
+    p.paragraph(
+        &data
+            .room
+            .as_ref()
+            .and_then(|r| r.lessons.clone())
+            .unwrap_or_else(|| tr(l, "lessons_todo").to_owned()),
+    );
+    p.finish()
+}
+
+/// What a digest shows for one workspace over a period.
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestData {
+    /// Workspace.
+    pub workspace: WorkspaceId,
+    /// Language.
+    pub lang: Lang,
+    /// Period start.
+    pub from: Timestamp,
+    /// Period end.
+    pub to: Timestamp,
+    /// Mentions and sentiment.
+    pub stats: PeriodStats,
+    /// Incidents opened in the period (watch, opened, peak).
+    pub incidents: Vec<Incident>,
+    /// Open inbox items.
+    pub inbox_open: usize,
+    /// Of which past due.
+    pub inbox_late: usize,
+}
+
+/// Gathers a digest (daily: 24 h, weekly: 7 days before `to`).
+pub async fn build_digest(
+    engine: &Engine,
+    ws: &WorkspaceId,
+    from: Timestamp,
+    to: Timestamp,
+    lang: Lang,
+) -> RespondResult<DigestData> {
+    let store = engine.store();
+    let mut stats = PeriodStats {
+        from,
+        to,
+        ..PeriodStats::default()
+    };
+    let mut filter = MentionFilter::workspace(ws.clone());
+    filter.since = Some(from);
+    filter.until = Some(to);
+    filter.limit = 1000;
+    let mut sum = 0.0;
+    let mut seen = 0usize;
+    loop {
+        let page = store.list_mentions(&filter).await?;
+        for m in &page.items {
+            let s = &m.mention.enrichment.sentiment;
+            stats.mentions += 1;
+            stats.negative += u64::from(s.label == SentimentLabel::Negative);
+            stats.positive += u64::from(s.label == SentimentLabel::Positive);
+            sum += f64::from(s.score);
+        }
+        seen += page.items.len();
+        match page.next_cursor {
+            Some(c) if seen < MAX_MENTIONS => filter.cursor = Some(c),
+            _ => break,
+        }
+    }
+    if stats.mentions > 0 {
+        #[allow(clippy::cast_precision_loss)]
+        let mean = sum / stats.mentions as f64;
+        stats.mean_sentiment = (mean * 100.0).round() / 100.0;
+    }
+    let incidents: Vec<Incident> = store
+        .list_incidents(ws)
+        .await?
+        .into_iter()
+        .filter(|i| i.opened_at >= from && i.opened_at < to)
+        .collect();
+    let inbox = engine.inbox(ws, None, None).await?;
+    let now = engine.now();
+    Ok(DigestData {
+        workspace: ws.clone(),
+        lang,
+        from,
+        to,
+        stats,
+        incidents,
+        inbox_open: inbox.iter().filter(|i| i.status.is_open()).count(),
+        inbox_late: inbox.iter().filter(|i| i.is_late(now)).count(),
+    })
+}
+
+/// The digest as an HTML e-mail body (inline styles only, as mail clients need).
+pub fn render_digest_html(d: &DigestData) -> String {
+    let l = d.lang;
+    let mut h = format!(
+        "<!doctype html><html lang=\"{}\"><body style=\"font-family:Arial,sans-serif;color:#222\">\
+         <h1 style=\"font-size:20px\">{} — {}</h1><p>{} → {}</p>\
+         <table style=\"border-collapse:collapse\" cellpadding=\"6\">",
+        l.as_str(),
+        esc(tr(l, "digest_title")),
+        esc(d.workspace.as_str()),
+        esc(&fmt_time(d.from)),
+        esc(&fmt_time(d.to))
+    );
+    for (k, v) in [
+        (tr(l, "mentions"), d.stats.mentions.to_string()),
+        (tr(l, "negative"), d.stats.negative.to_string()),
+        (tr(l, "mean"), format!("{:.2}", d.stats.mean_sentiment)),
+        (tr(l, "incidents"), d.incidents.len().to_string()),
+        (
+            tr(l, "inbox_open"),
+            format!(
+                "{} ({} {})",
+                d.inbox_open,
+                tr(l, "inbox_late"),
+                d.inbox_late
+            ),
+        ),
+    ] {
+        let _ = write!(
+            h,
+            "<tr><th style=\"text-align:left;border-bottom:1px solid #ddd\">{}</th><td style=\"border-bottom:1px solid #ddd\">{}</td></tr>",
+            esc(k),
+            esc(&v)
+        );
+    }
+    h.push_str("</table>");
+    if d.incidents.is_empty() {
+        let _ = write!(h, "<p>{}</p>", esc(tr(l, "calm")));
+    } else {
+        h.push_str("<ul>");
+        for i in &d.incidents {
+            let _ = write!(
+                h,
+                "<li>#{} {} — {} — {}</li>",
+                i.id,
+                esc(i.watch.as_str()),
+                esc(&fmt_time(i.opened_at)),
+                esc(&i.peak_level.to_string())
+            );
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("</body></html>");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(45_000), "45 s");
+        assert_eq!(human_duration(12 * 60_000 + 5_000), "12 min");
+        assert_eq!(human_duration(65 * 60_000), "1 h 05 min");
+        assert_eq!(
+            esc("<a href='x'>&</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"
+        );
+    }
+}

@@ -1,0 +1,1297 @@
+//! Responding together (issue #7): policy checks, scenarios, activation, crisis rooms, inbox,
+//! drafts → approval → publication, the read-only audit log, reports and digests.
+//!
+//! The engine is taken from an `Extension<vigie_respond::Engine>` layered by the process
+//! (`vigie serve`), which carries the scenario library, policies, publishing accounts and the
+//! on-call notifier. Without it, an engine is built per request on the store and clock of
+//! the state, with the library of `$VIGIE_SCENARIOS_DIR` (default `scenarios/`) when
+//! present, and no publishing accounts.
+//!
+//! **Who acts.** The user comes from the authentication guard ([`CurrentUser`]): name =
+//! login, and the functional roles of the crisis organisation (`ceo`, `legal`,
+//! `community_manager`…) from the `X-Vigie-Roles` header (comma-separated) together with
+//! the workspace role (`admin`, `manager`…). Approving also needs the workspace role
+//! `manager` or above, so a responder cannot approve by claiming a role. Without the guard
+//! (tests, embedded use) the name comes from `X-Vigie-User`.
+//!
+//! The audit log has only a `GET` route: nothing in the API can change or delete it (and
+//! the database refuses it too).
+
+use super::{ApiJson, Items, query_rejection, workspace};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use vigie_model::WorkspaceId;
+use vigie_respond::inbox::{InboxItem, InboxStatus};
+use vigie_respond::policy::{Channel, CheckContext, Policy, PolicyReport};
+use vigie_respond::{
+    ActivateRequest, Actor, Engine, EngineSettings, ErrorKind, InboxAction, Lang, RespondError,
+    Scenario, ScenarioLibrary, report,
+};
+use vigie_store::Role;
+
+/// The routes, merged into `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/policy/check", post(policy_check))
+        .route("/workspaces/{ws}/policy/check", post(policy_check_ws))
+        .route(
+            "/workspaces/{ws}/scenarios",
+            get(list_scenarios).post(create_scenario),
+        )
+        .route(
+            "/workspaces/{ws}/scenarios/{id}",
+            get(get_scenario).put(put_scenario).delete(delete_scenario),
+        )
+        .route("/workspaces/{ws}/incidents/{id}/proposals", get(proposals))
+        .route(
+            "/workspaces/{ws}/incidents/{id}/acknowledge",
+            post(acknowledge),
+        )
+        .route("/workspaces/{ws}/incidents/{id}/activate", post(activate))
+        .route(
+            "/workspaces/{ws}/incidents/{id}/report",
+            get(incident_report),
+        )
+        .route("/workspaces/{ws}/rooms", get(list_rooms))
+        .route("/workspaces/{ws}/rooms/{id}", get(room))
+        .route("/workspaces/{ws}/rooms/{id}/decisions", post(decision))
+        .route("/workspaces/{ws}/rooms/{id}/close", post(close_room))
+        .route("/workspaces/{ws}/rooms/{id}/lessons", put(lessons))
+        .route("/workspaces/{ws}/tasks/{id}", put(update_task))
+        .route("/workspaces/{ws}/inbox", get(inbox))
+        .route("/workspaces/{ws}/inbox/bulk", post(inbox_bulk))
+        .route(
+            "/workspaces/{ws}/drafts",
+            get(list_drafts).post(create_draft),
+        )
+        .route(
+            "/workspaces/{ws}/drafts/{id}",
+            get(get_draft).put(edit_draft),
+        )
+        .route("/workspaces/{ws}/drafts/{id}/submit", post(submit))
+        .route("/workspaces/{ws}/drafts/{id}/approve", post(approve))
+        .route("/workspaces/{ws}/drafts/{id}/return", post(return_draft))
+        .route("/workspaces/{ws}/drafts/{id}/publish", post(publish))
+        .route("/workspaces/{ws}/drafts/{id}/sent", post(mark_sent))
+        .route("/workspaces/{ws}/audit", get(audit))
+        .route("/workspaces/{ws}/digest", get(digest))
+}
+
+fn api_error(e: RespondError) -> ApiError {
+    let code = match e.kind() {
+        ErrorKind::BadRequest => ErrorCode::BadRequest,
+        ErrorKind::NotFound => ErrorCode::NotFound,
+        ErrorKind::Conflict => ErrorCode::Conflict,
+        ErrorKind::Forbidden => ErrorCode::Forbidden,
+        ErrorKind::Upstream => ErrorCode::Unavailable,
+        ErrorKind::Internal => return ApiError::internal(&e),
+    };
+    ApiError {
+        code,
+        message: e.to_string(),
+    }
+}
+
+type Ext<T> = Option<Extension<T>>;
+
+/// The engine of the process, or one built for this request.
+fn engine(state: &AppState, ext: Ext<Engine>) -> Result<Engine, ApiError> {
+    if let Some(Extension(e)) = ext {
+        return Ok(e);
+    }
+    let dir = std::env::var("VIGIE_SCENARIOS_DIR").unwrap_or_else(|_| "scenarios".into());
+    let library = if std::path::Path::new(&dir).is_dir() {
+        ScenarioLibrary::load_dir(std::path::Path::new(&dir)).map_err(api_error)?
+    } else {
+        ScenarioLibrary::default()
+    };
+    let brands = state
+        .config
+        .workspaces
+        .iter()
+        .map(|w| (w.id.as_str().to_owned(), w.name.clone()))
+        .collect();
+    let settings = EngineSettings {
+        library,
+        brands,
+        ..EngineSettings::default()
+    };
+    Engine::new(state.store.clone(), state.clock.clone(), settings).map_err(api_error)
+}
+
+/// Who acts (see the module documentation).
+fn actor(user: &Ext<CurrentUser>, headers: &HeaderMap) -> Result<Actor, ApiError> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let mut roles: Vec<String> = header("x-vigie-roles")
+        .unwrap_or_default()
+        .split(',')
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .collect();
+    let name = match user {
+        Some(Extension(u)) => {
+            if let Some((_, role)) = &u.workspace {
+                roles.push(role.as_str().to_owned());
+            }
+            u.user.login.clone()
+        }
+        None => header("x-vigie-user")
+            .ok_or_else(|| ApiError::unauthorized("say who you are (X-Vigie-User)"))?
+            .to_owned(),
+    };
+    Ok(Actor { name, roles })
+}
+
+/// Approving needs the workspace role `manager` or above when users are authenticated.
+fn require_approver(user: &Ext<CurrentUser>) -> Result<(), ApiError> {
+    match user {
+        Some(Extension(u)) => u.require(Role::Manager).map(|_| ()),
+        None => Ok(()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckBody {
+    text: String,
+    #[serde(default = "default_channel")]
+    channel: Channel,
+    #[serde(default)]
+    lang: Lang,
+    #[serde(default)]
+    crisis: bool,
+    /// Use this workspace's policy (else the default policy).
+    #[serde(default)]
+    workspace: Option<String>,
+}
+
+fn default_channel() -> Channel {
+    Channel::X
+}
+
+#[derive(Debug, Serialize)]
+struct CheckAnswer {
+    #[serde(flatten)]
+    report: PolicyReport,
+    /// The policy's rules that were applied.
+    workspace: Option<String>,
+}
+
+async fn policy_check(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    ApiJson(body): ApiJson<CheckBody>,
+) -> Result<Json<CheckAnswer>, ApiError> {
+    let ws = match body.workspace.as_deref() {
+        Some(raw) => Some(workspace(&state, raw).await?),
+        None => None,
+    };
+    run_check(&state, ext, ws, body)
+}
+
+async fn policy_check_ws(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    Path(ws): Path<String>,
+    ApiJson(body): ApiJson<CheckBody>,
+) -> Result<Json<CheckAnswer>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    run_check(&state, ext, Some(ws), body)
+}
+
+fn run_check(
+    state: &AppState,
+    ext: Ext<Engine>,
+    ws: Option<WorkspaceId>,
+    body: CheckBody,
+) -> Result<Json<CheckAnswer>, ApiError> {
+    if body.text.chars().count() > 100_000 {
+        return Err(ApiError::bad_request("text longer than 100 000 characters"));
+    }
+    let policy = match &ws {
+        Some(ws) => engine(state, ext)?.policy(ws),
+        None => Policy::default(),
+    };
+    let report = vigie_respond::check(
+        &policy,
+        &body.text,
+        CheckContext {
+            channel: body.channel,
+            lang: body.lang,
+            crisis: body.crisis,
+        },
+    );
+    Ok(Json(CheckAnswer {
+        report,
+        workspace: ws.map(|w| w.as_str().to_owned()),
+    }))
+}
+
+// ------------------------------------------------------------------- scenarios
+
+async fn list_scenarios(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    Path(ws): Path<String>,
+) -> Result<Json<Items<Scenario>>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let items = engine(&state, ext)?
+        .scenarios(&ws)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(Items { items }))
+}
+
+async fn get_scenario(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Json<Scenario>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let s = engine(&state, ext)?
+        .scenario(&ws, &id)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(s))
+}
+
+async fn create_scenario(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path(ws): Path<String>,
+    ApiJson(scenario): ApiJson<Scenario>,
+) -> Result<Response, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    require_approver(&user)?;
+    let actor = actor(&user, &headers)?;
+    let engine = engine(&state, ext)?;
+    if engine.scenario(&ws, &scenario.id).await.is_ok() {
+        return Err(ApiError {
+            code: ErrorCode::Conflict,
+            message: format!("scenario {:?} exists; use PUT to replace it", scenario.id),
+        });
+    }
+    engine
+        .save_scenario(&ws, &scenario, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok((axum::http::StatusCode::CREATED, Json(scenario)).into_response())
+}
+
+async fn put_scenario(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, String)>,
+    ApiJson(scenario): ApiJson<Scenario>,
+) -> Result<Json<Scenario>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    require_approver(&user)?;
+    if scenario.id != id {
+        return Err(ApiError::bad_request(format!(
+            "the body's id {:?} differs from the path's {id:?}",
+            scenario.id
+        )));
+    }
+    let actor = actor(&user, &headers)?;
+    engine(&state, ext)?
+        .save_scenario(&ws, &scenario, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(scenario))
+}
+
+async fn delete_scenario(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    require_approver(&user)?;
+    let actor = actor(&user, &headers)?;
+    engine(&state, ext)?
+        .delete_scenario(&ws, &id, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+// ------------------------------------------------------------------- incidents
+
+#[derive(Debug, Serialize)]
+struct ProposalsAnswer {
+    incident: i64,
+    items: Vec<vigie_respond::scenario::Proposal>,
+}
+
+async fn proposals(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    Path((ws, id)): Path<(String, i64)>,
+) -> Result<Json<ProposalsAnswer>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let items = engine(&state, ext)?
+        .propose(&ws, id)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(ProposalsAnswer {
+        incident: id,
+        items,
+    }))
+}
+
+async fn acknowledge(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, i64)>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let actor = actor(&user, &headers)?;
+    engine(&state, ext)?
+        .acknowledge(&ws, id, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActivateBody {
+    scenario: String,
+    #[serde(default)]
+    lang: Lang,
+    #[serde(default)]
+    variables: BTreeMap<String, String>,
+}
+
+async fn activate(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, i64)>,
+    ApiJson(body): ApiJson<ActivateBody>,
+) -> Result<Response, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let actor = actor(&user, &headers)?;
+    let activation = engine(&state, ext)?
+        .activate(
+            &ws,
+            id,
+            &ActivateRequest {
+                scenario: body.scenario,
+                lang: body.lang,
+                variables: body.variables,
+            },
+            &actor,
+        )
+        .await
+        .map_err(api_error)?;
+    Ok((axum::http::StatusCode::CREATED, Json(activation)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportParams {
+    format: Option<String>,
+    lang: Option<String>,
+}
+
+fn lang_param(raw: Option<&str>) -> Result<Lang, ApiError> {
+    match raw {
+        None | Some("") => Ok(Lang::Fr),
+        Some(s) => Lang::parse(s)
+            .ok_or_else(|| ApiError::bad_request(format!("invalid lang {s:?}: expected fr or en"))),
+    }
+}
+
+async fn incident_report(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    Path((ws, id)): Path<(String, i64)>,
+    params: Result<Query<ReportParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(query_rejection)?;
+    let ws = workspace(&state, &ws).await?;
+    let lang = lang_param(params.lang.as_deref())?;
+    let format = params.format.as_deref().unwrap_or("html");
+    if !matches!(format, "html" | "pdf" | "json") {
+        return Err(ApiError::bad_request(format!(
+            "invalid format {format:?}: expected html, pdf or json"
+        )));
+    }
+    let engine = engine(&state, ext)?;
+    let data = report::build(&engine, &ws, id, lang)
+        .await
+        .map_err(api_error)?;
+    Ok(match format {
+        "pdf" => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/pdf"),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    HeaderValue::from_str(&format!(
+                        "attachment; filename=\"incident-{id}-{}.pdf\"",
+                        lang.as_str()
+                    ))
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+                ),
+            ],
+            report::render_pdf(&data),
+        )
+            .into_response(),
+        "json" => Json(data).into_response(),
+        _ => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
+            report::render_html(&data),
+        )
+            .into_response(),
+    })
+}
+
+// ------------------------------------------------------------------- rooms and tasks
+
+async fn list_rooms(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    Path(ws): Path<String>,
+) -> Result<Json<Items<vigie_respond::CrisisRoom>>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let items = engine(&state, ext)?.rooms(&ws).await.map_err(api_error)?;
+    Ok(Json(Items { items }))
+}
+
+async fn room(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    Path((ws, id)): Path<(String, i64)>,
+) -> Result<Json<vigie_respond::RoomView>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let view = engine(&state, ext)?
+        .room_view(&ws, id)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextBody {
+    text: String,
+}
+
+async fn decision(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, i64)>,
+    ApiJson(body): ApiJson<TextBody>,
+) -> Result<Json<vigie_respond::CrisisRoom>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let actor = actor(&user, &headers)?;
+    let room = engine(&state, ext)?
+        .add_decision(&ws, id, &body.text, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(room))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CloseBody {
+    note: String,
+    #[serde(default)]
+    lessons: Option<String>,
+}
+
+async fn close_room(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, i64)>,
+    ApiJson(body): ApiJson<CloseBody>,
+) -> Result<Json<vigie_respond::CrisisRoom>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    require_approver(&user)?;
+    let actor = actor(&user, &headers)?;
+    let room = engine(&state, ext)?
+        .close_room(&ws, id, &body.note, body.lessons, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(room))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LessonsBody {
+    lessons: String,
+}
+
+async fn lessons(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, i64)>,
+    ApiJson(body): ApiJson<LessonsBody>,
+) -> Result<Json<vigie_respond::CrisisRoom>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let actor = actor(&user, &headers)?;
+    let room = engine(&state, ext)?
+        .set_lessons(&ws, id, &body.lessons, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(room))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskBody {
+    done: bool,
+    #[serde(default)]
+    assignee: Option<String>,
+}
+
+async fn update_task(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, i64)>,
+    ApiJson(body): ApiJson<TaskBody>,
+) -> Result<Json<vigie_respond::Task>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let actor = actor(&user, &headers)?;
+    let task = engine(&state, ext)?
+        .set_task(&ws, id, body.done, body.assignee, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(task))
+}
+
+// ------------------------------------------------------------------- inbox
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InboxParams {
+    status: Option<String>,
+    assignee: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct InboxAnswer {
+    /// How priority is computed.
+    formula: &'static str,
+    items: Vec<InboxItem>,
+}
+
+async fn inbox(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    Path(ws): Path<String>,
+    params: Result<Query<InboxParams>, QueryRejection>,
+) -> Result<Json<InboxAnswer>, ApiError> {
+    let Query(params) = params.map_err(query_rejection)?;
+    let ws = workspace(&state, &ws).await?;
+    let status = match params.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            InboxStatus::parse(s)
+                .ok_or_else(|| ApiError::bad_request(format!("invalid status {s:?}")))?,
+        ),
+    };
+    let engine = engine(&state, ext)?;
+    let items = engine
+        .inbox(
+            &ws,
+            status,
+            params.assignee.as_deref().filter(|a| !a.is_empty()),
+        )
+        .await
+        .map_err(api_error)?;
+    Ok(Json(InboxAnswer {
+        formula: engine.priority_formula(),
+        items,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct BulkBody {
+    ids: Vec<i64>,
+    #[serde(flatten)]
+    action: InboxAction,
+}
+
+async fn inbox_bulk(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path(ws): Path<String>,
+    ApiJson(body): ApiJson<BulkBody>,
+) -> Result<Json<Items<InboxItem>>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let actor = actor(&user, &headers)?;
+    if body.ids.len() > 1000 {
+        return Err(ApiError::bad_request("at most 1000 items per bulk action"));
+    }
+    let items = engine(&state, ext)?
+        .inbox_bulk(&ws, &body.ids, &body.action, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(Items { items }))
+}
+
+// ------------------------------------------------------------------- drafts
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DraftParams {
+    room: Option<i64>,
+}
+
+async fn list_drafts(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    Path(ws): Path<String>,
+    params: Result<Query<DraftParams>, QueryRejection>,
+) -> Result<Json<Items<vigie_respond::Draft>>, ApiError> {
+    let Query(params) = params.map_err(query_rejection)?;
+    let ws = workspace(&state, &ws).await?;
+    let items = engine(&state, ext)?
+        .drafts(&ws, params.room)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(Items { items }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewDraftBody {
+    text: String,
+    channel: Channel,
+    #[serde(default)]
+    lang: Lang,
+    #[serde(default)]
+    room: Option<i64>,
+    #[serde(default)]
+    inbox_item: Option<i64>,
+    #[serde(default)]
+    approvers: Vec<String>,
+}
+
+async fn create_draft(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path(ws): Path<String>,
+    ApiJson(body): ApiJson<NewDraftBody>,
+) -> Result<Response, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let actor = actor(&user, &headers)?;
+    let draft = engine(&state, ext)?
+        .create_draft(
+            &ws,
+            body.room,
+            body.inbox_item,
+            body.channel,
+            body.lang,
+            &body.text,
+            body.approvers,
+            &actor,
+        )
+        .await
+        .map_err(api_error)?;
+    Ok((axum::http::StatusCode::CREATED, Json(draft)).into_response())
+}
+
+async fn get_draft(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    Path((ws, id)): Path<(String, i64)>,
+) -> Result<Json<vigie_respond::Draft>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let d = engine(&state, ext)?
+        .draft(&ws, id)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(d))
+}
+
+async fn edit_draft(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, i64)>,
+    ApiJson(body): ApiJson<TextBody>,
+) -> Result<Json<vigie_respond::Draft>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let actor = actor(&user, &headers)?;
+    let d = engine(&state, ext)?
+        .edit_draft(&ws, id, &body.text, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(d))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, i64)>,
+) -> Result<Json<vigie_respond::Draft>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let actor = actor(&user, &headers)?;
+    let d = engine(&state, ext)?
+        .submit(&ws, id, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(d))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewBody {
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, i64)>,
+    body: axum::body::Bytes,
+) -> Result<Json<vigie_respond::Draft>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    require_approver(&user)?;
+    let actor = actor(&user, &headers)?;
+    // The body is optional: `{}` or `{"comment": "…"}`.
+    let comment = if body.is_empty() {
+        None
+    } else {
+        serde_json::from_slice::<ReviewBody>(&body)
+            .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))?
+            .comment
+    };
+    let d = engine(&state, ext)?
+        .review(&ws, id, true, comment, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(d))
+}
+
+async fn return_draft(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, i64)>,
+    ApiJson(body): ApiJson<ReviewBody>,
+) -> Result<Json<vigie_respond::Draft>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    require_approver(&user)?;
+    let actor = actor(&user, &headers)?;
+    let d = engine(&state, ext)?
+        .review(&ws, id, false, body.comment, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(d))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishBody {
+    account: String,
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, i64)>,
+    ApiJson(body): ApiJson<PublishBody>,
+) -> Result<Json<vigie_respond::Draft>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let actor = actor(&user, &headers)?;
+    let d = engine(&state, ext)?
+        .publish(&ws, id, &body.account, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(d))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SentBody {
+    link: String,
+}
+
+async fn mark_sent(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
+    headers: HeaderMap,
+    Path((ws, id)): Path<(String, i64)>,
+    ApiJson(body): ApiJson<SentBody>,
+) -> Result<Json<vigie_respond::Draft>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let actor = actor(&user, &headers)?;
+    let d = engine(&state, ext)?
+        .mark_sent(&ws, id, &body.link, &actor)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(d))
+}
+
+// ------------------------------------------------------------------- audit, digest
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditParams {
+    room: Option<i64>,
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    Path(ws): Path<String>,
+    params: Result<Query<AuditParams>, QueryRejection>,
+) -> Result<Json<Items<vigie_store::AuditEntry>>, ApiError> {
+    let Query(params) = params.map_err(query_rejection)?;
+    let ws = workspace(&state, &ws).await?;
+    let limit = params.limit.unwrap_or(500);
+    if !(1..=10_000).contains(&limit) {
+        return Err(ApiError::bad_request("invalid limit: expected 1 to 10000"));
+    }
+    let items = engine(&state, ext)?
+        .audit_log(&ws, params.room, params.after.unwrap_or(0), limit)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(Items { items }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DigestParams {
+    period: Option<String>,
+    lang: Option<String>,
+}
+
+async fn digest(
+    State(state): State<AppState>,
+    ext: Ext<Engine>,
+    Path(ws): Path<String>,
+    params: Result<Query<DigestParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(query_rejection)?;
+    let ws = workspace(&state, &ws).await?;
+    let lang = lang_param(params.lang.as_deref())?;
+    let days = match params.period.as_deref().unwrap_or("daily") {
+        "daily" => 1,
+        "weekly" => 7,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "invalid period {other:?}: expected daily or weekly"
+            )));
+        }
+    };
+    let engine = engine(&state, ext)?;
+    let to = engine.now();
+    let data = report::build_digest(&engine, &ws, to.plus_minutes(-days * 24 * 60), to, lang)
+        .await
+        .map_err(api_error)?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        report::render_digest_html(&data),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::test_support::{CONFIG, at, seeded_store, send, token_of};
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use serde_json::{Value, json};
+    use std::sync::Arc;
+
+    /// The app over the seeded store, with bodies large enough for drafts and the shipped
+    /// scenario library in the engine.
+    async fn app() -> (axum::Router, tempfile::TempDir) {
+        let (store, dir) = seeded_store().await;
+        let config = vigie_config::parse(
+            &CONFIG
+                .replace("max_body_bytes = 64", "max_body_bytes = 65536")
+                .replace("\"200ms\"", "\"10s\""),
+            "test.toml",
+        )
+        .unwrap();
+        let clock: Arc<dyn vigie_model::Clock> = Arc::new(vigie_model::ManualClock::new(at(50)));
+        let state =
+            AppState::new(store.clone(), Arc::new(config), None, at(0)).with_clock(clock.clone());
+        let library = ScenarioLibrary::load_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios"),
+        )
+        .unwrap();
+        let engine = Engine::new(
+            store,
+            clock,
+            EngineSettings {
+                library,
+                ..EngineSettings::default()
+            },
+        )
+        .unwrap();
+        (crate::router(state).layer(Extension(engine)), dir)
+    }
+
+    async fn call(
+        app: &axum::Router,
+        method: &str,
+        uri: &str,
+        login: &str,
+        roles: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {}", token_of(login)))
+            .header("x-vigie-roles", roles);
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        let (status, _, value) = send(app, req.body(body).unwrap()).await;
+        (status, value)
+    }
+
+    #[tokio::test]
+    async fn policy_check_answers_with_verdict_and_spans() {
+        let (app, _dir) = app().await;
+        let (status, body) = call(
+            &app,
+            "POST",
+            "/api/v1/policy/check",
+            "rick",
+            "",
+            Some(json!({"text": "Vous auriez dû lire la notice.", "channel": "x", "lang": "fr", "crisis": true})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["verdict"], "warn");
+        assert_eq!(body["findings"][0]["rule"], "blaming_tone");
+        assert_eq!(body["findings"][0]["span"], json!({"start": 0, "end": 14}));
+        let (status, body) = call(
+            &app,
+            "POST",
+            "/api/v1/policy/check",
+            "rick",
+            "",
+            Some(json!({"text": "x", "channel": "telegram"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+
+    #[tokio::test]
+    async fn activation_drafts_approval_roles_audit_and_report_through_the_api() {
+        let (app, _dir) = app().await;
+        let base = "/api/v1/workspaces/acme";
+        let (status, body) =
+            call(&app, "GET", &format!("{base}/scenarios"), "vera", "", None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body["items"].as_array().unwrap().len() >= 8);
+        let (status, _) = call(
+            &app,
+            "GET",
+            &format!("{base}/incidents/1/proposals"),
+            "vera",
+            "",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+
+        // A viewer cannot activate; a responder can, in one call.
+        let activate = json!({"scenario": "service-outage", "lang": "en", "variables": {"service": "The app"}});
+        let (status, _) = call(
+            &app,
+            "POST",
+            &format!("{base}/incidents/1/activate"),
+            "vera",
+            "",
+            Some(activate.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, body) = call(
+            &app,
+            "POST",
+            &format!("{base}/incidents/1/activate"),
+            "rick",
+            "community_manager",
+            Some(activate),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let room = body["room"]["id"].as_i64().unwrap();
+        let draft = body["drafts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["channel"] == "x")
+            .unwrap()
+            .clone();
+        let id = draft["id"].as_i64().unwrap();
+
+        // Unfilled {{next_update}}: blocked; corrected; submitted.
+        let (status, body) = call(
+            &app,
+            "POST",
+            &format!("{base}/drafts/{id}/submit"),
+            "rick",
+            "",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "blocked");
+        let text = draft["text"]
+            .as_str()
+            .unwrap()
+            .replace("{{next_update}}", "19:00")
+            .replace("{{status_url}}", "https://status.acme.test");
+        let (status, _) = call(
+            &app,
+            "PUT",
+            &format!("{base}/drafts/{id}"),
+            "rick",
+            "",
+            Some(json!({"text": text})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, body) = call(
+            &app,
+            "POST",
+            &format!("{base}/drafts/{id}/submit"),
+            "rick",
+            "",
+            None,
+        )
+        .await;
+        assert_eq!(body["status"], "waiting_approval", "{body}");
+
+        // A responder cannot approve even when claiming the role; a manager with it can.
+        let (status, _) = call(
+            &app,
+            "POST",
+            &format!("{base}/drafts/{id}/approve"),
+            "rick",
+            "head_of_communication",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = call(
+            &app,
+            "POST",
+            &format!("{base}/drafts/{id}/approve"),
+            "mona",
+            "",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "mona holds no approver role");
+        let (status, body) = call(
+            &app,
+            "POST",
+            &format!("{base}/drafts/{id}/approve"),
+            "mona",
+            "head_of_communication",
+            Some(json!({"comment": "ok"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "approved");
+        // No publishing account here: publish is refused, "sent by hand" works.
+        let (status, _) = call(
+            &app,
+            "POST",
+            &format!("{base}/drafts/{id}/publish"),
+            "rick",
+            "",
+            Some(json!({"account": "nope"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, body) = call(
+            &app,
+            "POST",
+            &format!("{base}/drafts/{id}/sent"),
+            "rick",
+            "",
+            Some(json!({"link": "https://x.test/acme/1"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "sent_by_hand");
+
+        // The room, the inbox with its formula, the audit log (read only).
+        let (status, body) = call(
+            &app,
+            "GET",
+            &format!("{base}/rooms/{room}"),
+            "vera",
+            "",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["room"]["scenario"]["id"], "service-outage");
+        let (_, body) = call(&app, "GET", &format!("{base}/inbox"), "vera", "", None).await;
+        assert!(
+            body["formula"]
+                .as_str()
+                .unwrap()
+                .starts_with("priority = reach × negativity × virality")
+        );
+        let (status, body) = call(
+            &app,
+            "GET",
+            &format!("{base}/audit?room={room}"),
+            "vera",
+            "",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let actions: Vec<&str> = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        for step in [
+            "room.opened",
+            "draft.blocked",
+            "draft.edited",
+            "draft.submitted",
+            "draft.approved",
+            "draft.sent_by_hand",
+        ] {
+            assert!(actions.contains(&step), "{step} missing in {actions:?}");
+        }
+        for method in ["POST", "PUT", "PATCH", "DELETE"] {
+            let (status, _) = call(
+                &app,
+                method,
+                &format!("{base}/audit"),
+                "ada",
+                "",
+                Some(json!({})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} /audit");
+        }
+
+        // Reports in both formats and languages.
+        let (status, body) = call(
+            &app,
+            "GET",
+            &format!("{base}/incidents/1/report?format=html&lang=en"),
+            "vera",
+            "",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.as_str().unwrap().contains("Time to first answer"));
+        let req = Request::get(format!("{base}/incidents/1/report?format=pdf&lang=fr"))
+            .header("authorization", format!("Bearer {}", token_of("vera")))
+            .body(Body::empty())
+            .unwrap();
+        let (status, headers, _) = send(&app, req).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers["content-type"], "application/pdf");
+        let (status, _) = call(
+            &app,
+            "GET",
+            &format!("{base}/incidents/1/report?format=doc"),
+            "vera",
+            "",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, body) = call(
+            &app,
+            "GET",
+            &format!("{base}/digest?period=weekly&lang=fr"),
+            "vera",
+            "",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.as_str().unwrap().contains("Synthèse de veille"));
+        // Another workspace's member sees nothing.
+        let (status, _) = call(
+            &app,
+            "GET",
+            &format!("{base}/rooms/{room}"),
+            "gus",
+            "",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}

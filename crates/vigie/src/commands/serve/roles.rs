@@ -1,0 +1,233 @@
+//! `vigie serve --role ingest|worker|detector|web`: one part of the chain per process,
+//! joined by NATS JetStream and sharing one database (see docs/operations/scaling.md).
+//! Every role serves `/health` and `/metrics` (and the API) on its listen address.
+
+use super::{connectors, shutdown_signal};
+use crate::cli::{Role, ServeArgs};
+use crate::commands::{ensure_parent_dir, load_config, redact};
+use anyhow::Context;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use vigie_bus::{Bus, NatsBus, NatsSettings, Topic};
+use vigie_model::{Clock, SystemClock};
+use vigie_pipeline::TickMode;
+use vigie_pipeline::scale::{
+    DetectorOptions, Partition, RoleContext, WorkerOptions, run_detector, run_worker,
+    spawn_lag_monitor, start_ingest,
+};
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::All => "all",
+        Role::Ingest => "ingest",
+        Role::Worker => "worker",
+        Role::Detector => "detector",
+        Role::Web => "web",
+    }
+}
+
+/// Connects to the bus, retrying for up to a minute while the server is away.
+async fn connect_bus(
+    url: &str,
+    max_messages: i64,
+    namespace: &str,
+) -> anyhow::Result<Arc<dyn Bus>> {
+    if !url.starts_with("nats://") && !url.starts_with("tls://") {
+        anyhow::bail!("--bus {url:?}: expected a NATS URL such as nats://127.0.0.1:4222");
+    }
+    let mut settings = NatsSettings::new(url);
+    settings.max_messages = max_messages.max(1);
+    namespace.clone_into(&mut settings.namespace);
+    let mut attempt = 0u32;
+    loop {
+        match NatsBus::connect(settings.clone()).await {
+            Ok(bus) => return Ok(Arc::new(bus)),
+            Err(e) if e.is_transient() && attempt < 60 => {
+                attempt += 1;
+                if attempt == 1 {
+                    eprintln!("vigie: waiting for the bus at {url}: {e}");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e).with_context(|| format!("connecting to the bus {url}")),
+        }
+    }
+}
+
+/// Runs one role until Ctrl-C or SIGTERM, then stops it cleanly.
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let role = args.scale.role;
+    let name = role_name(role);
+    let config = load_config(&args.config)?;
+    let target = args
+        .config
+        .database
+        .clone()
+        .unwrap_or_else(|| config.storage.database.clone());
+    ensure_parent_dir(&target)?;
+    let handles = vigie_store::open_scale_store(&target)
+        .await
+        .with_context(|| format!("opening the database {}", redact(&target)))?;
+    let partition =
+        Partition::parse(&args.scale.partition).map_err(|e| anyhow::anyhow!("--partition {e}"))?;
+    let metrics =
+        vigie_web::install_metrics_recorder().context("installing the metrics recorder")?;
+    vigie_pipeline::scale::mark_role(name);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+
+    let listen = args.listen.unwrap_or(config.server.listen);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let local = listener.local_addr().unwrap_or(listen);
+
+    let bus = match role {
+        Role::Web | Role::All => None,
+        _ => {
+            let url = args.scale.bus.as_deref().with_context(|| {
+                format!("the {name} role needs a bus: --bus nats://HOST:4222 (or VIGIE_BUS_URL)")
+            })?;
+            Some(connect_bus(url, args.scale.bus_max_messages, &args.scale.bus_namespace).await?)
+        }
+    };
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let store = handles.store.clone();
+    let scale = handles.scale.clone();
+    let work: tokio::task::JoinHandle<anyhow::Result<String>> = match (role, bus) {
+        (Role::Ingest, Some(bus)) => {
+            let clock = clock.clone();
+            let mut stop = stop_rx.clone();
+            let connectors = connectors(&config)?;
+            tokio::spawn(async move {
+                let publisher = start_ingest(bus, store.clone(), clock, 16);
+                let mut sources = Vec::new();
+                for (ws, connector) in connectors {
+                    sources.push(vigie_pipeline::sources::spawn_connector(
+                        connector,
+                        ws,
+                        publisher.ingest(),
+                        store.clone(),
+                        stop.clone(),
+                    ));
+                }
+                let _ = stop.changed().await;
+                for s in sources {
+                    let _ = s.await;
+                }
+                let published = publisher.finish().await?;
+                let _ = done_tx.send(());
+                Ok(format!("{published} mentions published"))
+            })
+        }
+        (Role::Worker, Some(bus)) => {
+            let (config, clock, stop) = (config.clone(), clock.clone(), stop_rx.clone());
+            spawn_lag_monitor(
+                bus.clone(),
+                Topic::Raw,
+                "workers".into(),
+                Duration::from_secs(5),
+                stop_rx.clone(),
+            );
+            tokio::spawn(async move {
+                let ctx = RoleContext {
+                    bus,
+                    store,
+                    scale,
+                    config,
+                    clock,
+                };
+                let r = run_worker(
+                    ctx,
+                    WorkerOptions {
+                        detector_partitions: partition.count,
+                        ..WorkerOptions::default()
+                    },
+                    stop,
+                )
+                .await;
+                let _ = done_tx.send(());
+                let r = r?;
+                Ok(format!(
+                    "{} batches, {} new mentions, {} dead letters, {} retried",
+                    r.batches, r.new_mentions, r.dead_letters, r.retried
+                ))
+            })
+        }
+        (Role::Detector, Some(bus)) => {
+            let (config, clock, stop) = (config.clone(), clock.clone(), stop_rx.clone());
+            let tick = if args.scale.event_time {
+                TickMode::EventTime
+            } else {
+                TickMode::Clock {
+                    clock: clock.clone(),
+                    every: Duration::from_secs(15),
+                }
+            };
+            spawn_lag_monitor(
+                bus.clone(),
+                Topic::Detect,
+                partition.consumer_name(),
+                Duration::from_secs(5),
+                stop_rx.clone(),
+            );
+            tokio::spawn(async move {
+                let options = DetectorOptions {
+                    partition,
+                    tick,
+                    ..DetectorOptions::default()
+                };
+                let ctx = RoleContext {
+                    bus,
+                    store,
+                    scale,
+                    config,
+                    clock,
+                };
+                let r = run_detector(ctx, options, None, stop).await;
+                let _ = done_tx.send(());
+                let r = r?;
+                Ok(format!(
+                    "{} signals, {} level changes",
+                    r.signals, r.level_changes
+                ))
+            })
+        }
+        _ => {
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let _ = stop.changed().await;
+                drop(done_tx);
+                Ok(String::new())
+            })
+        }
+    };
+
+    eprintln!(
+        "vigie: {name} role on http://{local} (store: {}); Ctrl-C to stop",
+        handles.store.backend()
+    );
+    let state = vigie_web::AppState::new(
+        handles.store.clone(),
+        config.clone(),
+        Some(metrics),
+        clock.now(),
+    );
+    let shutdown = async move {
+        tokio::select! {
+            () = shutdown_signal() => {}
+            _ = done_rx => {}
+        }
+    };
+    let served = vigie_web::serve(listener, state, shutdown).await;
+    stop_tx.send_replace(true);
+    let summary = work
+        .await
+        .map_err(|e| anyhow::anyhow!("the {name} task failed: {e}"))??;
+    served.context("HTTP server")?;
+    eprintln!("vigie: {name} role stopped ({summary})");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,374 @@
+//! End to end in headless Chromium: `vigie demo --serve`, then sign in, see the dashboard of
+//! the demo crisis, open a mention and its sentiment explanation, edit a watch (with the
+//! query checked as you type), sign out. Screenshots at phone (390×844) and desktop
+//! (1366×900) sizes go to `$VIGIE_ARTIFACTS_DIR` (default `target/browser-artifacts`).
+//!
+//! Needs Debian's `chromium` and `chromium-driver`. Without `chromedriver` on the `PATH` the
+//! test is skipped with a message, unless `VIGIE_REQUIRE_BROWSER=1` (CI), where it fails.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills a child process when dropped (the test may fail half-way).
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+fn artifacts_dir() -> PathBuf {
+    let dir = std::env::var_os("VIGIE_ARTIFACTS_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `vigie demo --serve` and reads the dashboard address and password it prints; returns when
+/// the replay is over and the dashboard is served.
+fn start_demo(dir: &Path) -> (Guard, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args(["demo", "--database", "demo.db", "--serve", "--port", "0"])
+        .current_dir(dir)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start vigie demo --serve");
+    let stdout = child.stdout.take().unwrap();
+    let guard = Guard(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let (mut base, mut password) = (None, None);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(remaining)
+            .expect("vigie demo --serve did not finish its replay in time");
+        if let Some(rest) = line.strip_prefix("Dashboard: ") {
+            // http://127.0.0.1:PORT/w/WS
+            base = Some(rest.trim().to_owned());
+        }
+        if let Some(p) = line.strip_prefix("Password:") {
+            password = Some(p.trim().to_owned());
+        }
+        if line.contains("still served") {
+            break;
+        }
+    }
+    (guard, base.unwrap(), password.unwrap())
+}
+
+fn start_chromedriver(driver: &Path) -> (Guard, u16) {
+    let port = free_port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let guard = Guard(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not listen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (guard, port)
+}
+
+async fn connect(port: u16, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--lang=fr-FR",
+        &format!("--user-data-dir={}", profile.display()),
+    ];
+    let mut chrome = serde_json::json!({ "args": args });
+    if let Some(bin) = find_on_path("chromium") {
+        chrome["binary"] = serde_json::Value::String(bin.display().to_string());
+    }
+    caps.insert("goog:chromeOptions".into(), chrome);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("connect to chromedriver")
+}
+
+async fn screenshot(client: &Client, dir: &Path, name: &str) {
+    for (label, w, h) in [("desktop", 1366, 900), ("phone", 390, 844)] {
+        client.set_window_size(w, h).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let png = client.screenshot().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
+        std::fs::write(dir.join(format!("{name}-{label}.png")), png).unwrap();
+    }
+    client.set_window_size(1366, 900).await.unwrap();
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Waits until the text of `css` contains `needle`.
+async fn wait_text(client: &Client, css: &str, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = text_of(client, css).await;
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} never contained {needle:?}: {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_see_the_demo_crisis_open_a_mention_edit_a_watch_sign_out() {
+    let Some(driver) = find_on_path("chromedriver") else {
+        if std::env::var("VIGIE_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!(
+                "VIGIE_REQUIRE_BROWSER=1 but chromedriver is not on the PATH (apt-get install chromium chromium-driver)"
+            );
+        }
+        eprintln!("skipping: chromedriver not found (apt-get install chromium chromium-driver)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let artifacts = artifacts_dir();
+    let (_demo, dashboard, password) = start_demo(dir.path());
+    let base = dashboard[..dashboard.find("/w/").unwrap()].to_owned();
+    let (_driver, port) = start_chromedriver(&driver);
+    let client = connect(port, &dir.path().join("profile")).await;
+    let result = async {
+        // A wrong password first: a clear message, still on the login page.
+        client.goto(&dashboard).await.unwrap();
+        assert!(
+            client
+                .current_url()
+                .await
+                .unwrap()
+                .path()
+                .starts_with("/login")
+        );
+        client
+            .find(Locator::Id("login"))
+            .await
+            .unwrap()
+            .send_keys("demo")
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("password"))
+            .await
+            .unwrap()
+            .send_keys("not the password")
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("sign-in"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let message = text_of(&client, "#login-message").await;
+        assert!(!message.is_empty());
+        screenshot(&client, &artifacts, "login-error").await;
+
+        client
+            .find(Locator::Id("login"))
+            .await
+            .unwrap()
+            .clear()
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("login"))
+            .await
+            .unwrap()
+            .send_keys("demo")
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("password"))
+            .await
+            .unwrap()
+            .send_keys(&password)
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("sign-in"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+
+        // The dashboard of the demo: watches with a level reached during the crisis.
+        let levels = text_of(&client, "#levels").await;
+        assert!(
+            ["Vigilance", "Alerte", "Crise"]
+                .iter()
+                .any(|l| levels.contains(l)),
+            "no level reached on the dashboard: {levels}"
+        );
+        // The chart is drawn (uPlot creates a canvas) and the live feed is connected.
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#chart canvas"))
+            .await
+            .expect("the chart is drawn");
+        wait_text(&client, "#changes", "→").await;
+        screenshot(&client, &artifacts, "dashboard").await;
+
+        // The mention explorer: open one mention and its sentiment explanation.
+        client
+            .find(Locator::LinkText("Mentions"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let first = client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#mention-list details summary"))
+            .await
+            .unwrap();
+        first.click().await.unwrap();
+        let detail = wait_text(&client, "#mention-list details[open] .detail", "Pourquoi").await;
+        assert!(detail.contains("score"), "{detail}");
+        screenshot(&client, &artifacts, "mentions").await;
+
+        // Edit a watch: a bad query is pointed at as you type, a good one is saved.
+        client.goto(&dashboard).await.unwrap();
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::LinkText("Modifier la veille"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let query = client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Id("query"))
+            .await
+            .unwrap();
+        let original = query.prop("value").await.unwrap().unwrap_or_default();
+        query.send_keys(" AND (").await.unwrap();
+        wait_text(&client, "#query-status", "Erreur").await;
+        query.clear().await.unwrap();
+        query
+            .send_keys(&format!("{original} OR grève"))
+            .await
+            .unwrap();
+        wait_text(&client, "#query-status", "Requête valide").await;
+        wait_text(&client, "#preview-count", "/").await;
+        screenshot(&client, &artifacts, "watch-editor").await;
+        let name = client.find(Locator::Id("name")).await.unwrap();
+        name.clear().await.unwrap();
+        name.send_keys("Veille modifiée").await.unwrap();
+        client
+            .find(Locator::Id("save-watch"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_text(&client, "#watch-message", "Enregistré").await;
+        assert_eq!(
+            client
+                .find(Locator::Id("name"))
+                .await
+                .unwrap()
+                .prop("value")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("Veille modifiée")
+        );
+
+        // Settings, then sign out: back to the login page, and the dashboard is closed.
+        client.goto(&format!("{base}/settings")).await.unwrap();
+        text_of(&client, "#tokens-h").await;
+        screenshot(&client, &artifacts, "settings").await;
+        client
+            .find(Locator::Id("logout"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Id("sign-in"))
+            .await
+            .unwrap();
+        client.goto(&dashboard).await.unwrap();
+        assert!(
+            client
+                .current_url()
+                .await
+                .unwrap()
+                .path()
+                .starts_with("/login")
+        );
+    }
+    .await;
+    let _ = client.close().await;
+    result
+}
