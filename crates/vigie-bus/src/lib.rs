@@ -78,6 +78,10 @@ impl BusError {
     }
 }
 
+/// Largest payload a bus accepts: a NATS server's default `max_payload` (1 MiB), which the
+/// in-process bus enforces too so that tests meet the same limit.
+pub const MAX_PAYLOAD: usize = 1 << 20;
+
 /// Result of bus operations.
 pub type BusResult<T> = Result<T, BusError>;
 

@@ -125,6 +125,14 @@ impl Bus for MemoryBus {
         dedup_id: &str,
         payload: Vec<u8>,
     ) -> BusResult<Published> {
+        if payload.len() > crate::MAX_PAYLOAD {
+            // As a NATS server with its default `max_payload` answers.
+            return Err(BusError::Fatal(format!(
+                "max payload size exceeded: {} bytes > {}",
+                payload.len(),
+                crate::MAX_PAYLOAD
+            )));
+        }
         let mut state = self.inner.lock();
         let t = state.entry(topic).or_insert_with(TopicState::new);
         if let Some(&seq) = t.dedup.get(dedup_id) {

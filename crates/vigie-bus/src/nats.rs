@@ -186,7 +186,15 @@ impl Bus for NatsBus {
             .js
             .send_publish(self.subject(topic), message)
             .await
-            .map_err(unavailable)?
+            .map_err(|e| {
+                let text = e.to_string();
+                // Retrying a message the server can never take would block its sequence.
+                if text.contains("max payload") {
+                    BusError::Fatal(text)
+                } else {
+                    unavailable(text)
+                }
+            })?
             .await
             .map_err(|e| {
                 let text = e.to_string();

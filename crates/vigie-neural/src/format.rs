@@ -130,15 +130,15 @@ pub(crate) fn f16_to_f32(h: u16) -> f32 {
         if man == 0 {
             sign
         } else {
-            // subnormal: renormalize
-            let mut e: i32 = 1;
+            // subnormal: man × 2^−24; shift the mantissa up until its leading bit is the
+            // implicit one (k shifts: (m / 2^10) × 2^(−14−k)), biased exponent 127 − 14 − k
+            let mut k: u32 = 0;
             let mut m = man;
             while m & 0x400 == 0 {
                 m <<= 1;
-                e += 1;
+                k += 1;
             }
-            let m = m & 0x3ff;
-            sign | (((127 - 15 - e + 1) as u32) << 23) | (m << 13)
+            sign | ((113 - k) << 23) | ((m & 0x3ff) << 13)
         }
     } else if exp == 31 {
         sign | 0x7f80_0000 | (man << 13)
@@ -321,7 +321,9 @@ mod tests {
         assert_eq!(f16_to_f32(0xc000), -2.0);
         assert_eq!(f16_to_f32(0x0000), 0.0);
         assert_eq!(f16_to_f32(0x3555), 0.333_251_95);
-        assert_eq!(f16_to_f32(0x0001), 5.960_464_5e-8);
+        assert_eq!(f16_to_f32(0x0001), 5.960_464_5e-8); // smallest subnormal, 2^-24
+        assert_eq!(f16_to_f32(0x8200), -(2f32.powi(-15)));
+        assert_eq!(f16_to_f32(0x03ff), 1023.0 * 2f32.powi(-24)); // largest subnormal
         assert!(f16_to_f32(0x7c00).is_infinite());
     }
 

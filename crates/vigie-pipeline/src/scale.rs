@@ -50,18 +50,63 @@ pub struct RawBatch {
 }
 
 /// What a worker publishes for the detectors: the mentions of raw message `seq` that were
-/// stored for the first time. `workspace` is `None` for a message that carried nothing
-/// usable (dead-lettered): the detectors only move past its sequence.
+/// stored for the first time, in `parts` messages when they do not fit in one (part
+/// `0..parts`). `workspace` is `None` for a message that carried nothing usable
+/// (dead-lettered): the detectors only move past its sequence.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DetectBatch {
     /// Sequence of the raw message in [`Topic::Raw`].
     pub seq: u64,
+    /// This message's part of the sequence (from 0).
+    #[serde(default)]
+    pub part: u32,
+    /// How many parts the sequence has (at least 1).
+    #[serde(default = "one_part")]
+    pub parts: u32,
     /// Workspace, or `None` for a skipped sequence.
     pub workspace: Option<WorkspaceId>,
     /// The new mentions, enriched.
     pub mentions: Vec<EnrichedMention>,
     /// When the raw batch was published (epoch ms).
     pub published_ms: i64,
+}
+
+fn one_part() -> u32 {
+    1
+}
+
+/// Most bytes of one bus message. NATS servers refuse payloads over their `max_payload`
+/// (1 MiB by default), and a refused publish would block its sequence for ever; half of
+/// that leaves room for headers and for servers configured lower.
+pub const MAX_MESSAGE_BYTES: usize = 512 * 1024;
+
+/// Splits `items` into consecutive ranges whose encoding (`size`) fits in `limit` bytes,
+/// halving ranges that do not fit. Deterministic (a redelivered batch splits the same
+/// way) and in order; never empty (no items give one empty range). A single item larger
+/// than the limit comes back as a range of one, for the caller to refuse.
+fn split_to_fit<T>(
+    items: &[T],
+    limit: usize,
+    size: &dyn Fn(&[T]) -> usize,
+) -> Vec<std::ops::Range<usize>> {
+    fn go<T>(
+        items: &[T],
+        r: std::ops::Range<usize>,
+        limit: usize,
+        size: &dyn Fn(&[T]) -> usize,
+        out: &mut Vec<std::ops::Range<usize>>,
+    ) {
+        if r.len() <= 1 || size(&items[r.clone()]) <= limit {
+            out.push(r);
+        } else {
+            let mid = r.start + r.len() / 2;
+            go(items, r.start..mid, limit, size, out);
+            go(items, mid..r.end, limit, size, out);
+        }
+    }
+    let mut out = Vec::new();
+    go(items, 0..items.len(), limit, size, &mut out);
+    out
 }
 
 /// Waits before retrying a bus operation that failed transiently (bus away, topic full).
@@ -156,29 +201,52 @@ pub fn start_ingest(
                     format!("{workspace}/-/{}/{anonymous}", now.as_millis())
                 }
             };
-            let n = mentions.len() as u64;
-            if n > 0 {
-                let raw = RawBatch {
+            let encode = |part: &[Mention]| {
+                serde_json::to_vec(&RawBatch {
                     workspace: workspace.clone(),
                     source: source.clone(),
-                    mentions,
+                    mentions: part.to_vec(),
                     published_ms: now.as_millis(),
-                };
-                let payload = match serde_json::to_vec(&raw) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot serialize a batch; dropped");
-                        continue;
-                    }
+                })
+                .unwrap_or_default()
+            };
+            let mut failed = false;
+            let ranges = if mentions.is_empty() {
+                Vec::new()
+            } else {
+                split_to_fit(&mentions, MAX_MESSAGE_BYTES, &|p| encode(p).len())
+            };
+            let parts = ranges.len();
+            for (k, r) in ranges.into_iter().enumerate() {
+                let part = &mentions[r];
+                let payload = encode(part);
+                if payload.len() > MAX_MESSAGE_BYTES {
+                    tracing::error!(
+                        bytes = payload.len(),
+                        external_id = part.first().map_or("", |m| m.external_id.as_str()),
+                        "a mention larger than a bus message is refused"
+                    );
+                    continue;
+                }
+                // One id per part: a replay after a crash splits the same way, and the
+                // bus recognises each part.
+                let part_id = if parts == 1 {
+                    id.clone()
+                } else {
+                    format!("{id}#{k}")
                 };
                 if let Err(e) =
-                    publish_retrying(bus.as_ref(), Topic::Raw, &id, &payload, None).await
+                    publish_retrying(bus.as_ref(), Topic::Raw, &part_id, &payload, None).await
                 {
                     tracing::error!(error = %e, "cannot publish; the ingest publisher stops");
+                    failed = true;
                     break;
                 }
-                telemetry::batch_size("ingest", raw.mentions.len());
-                published += n;
+                telemetry::batch_size("ingest", part.len());
+                published += part.len() as u64;
+            }
+            if failed {
+                break;
             }
             if let (Some(source), Some(cursor)) = (&source, &cursor)
                 && let Err(e) = store.save_checkpoint(&workspace, source, cursor).await
@@ -257,6 +325,8 @@ impl WorkerCtx {
         tracing::warn!(seq = d.seq, reason, "raw batch dead-lettered");
         let skip = DetectBatch {
             seq: d.seq,
+            part: 0,
+            parts: 1,
             workspace: None,
             mentions: Vec::new(),
             published_ms: 0,
@@ -340,16 +410,48 @@ impl WorkerCtx {
             self.clock.now().as_millis() - published_ms,
         );
         // Sent even when nothing is new: it tells the detectors the sequence is done.
-        let out = DetectBatch {
-            seq: d.seq,
-            workspace: Some(workspace),
-            mentions: new,
-            published_ms,
+        // Enriched mentions are larger than raw ones: split so that each part fits.
+        let encode = |part: u32, parts: u32, mentions: &[EnrichedMention]| {
+            serde_json::to_vec(&DetectBatch {
+                seq: d.seq,
+                part,
+                parts,
+                workspace: Some(workspace.clone()),
+                mentions: mentions.to_vec(),
+                published_ms,
+            })
+            .map_err(|e| BusError::Fatal(e.to_string()))
         };
-        let payload = serde_json::to_vec(&out).map_err(|e| BusError::Fatal(e.to_string()))?;
-        self.bus
-            .publish(Topic::Detect, &format!("d-{}", d.seq), payload)
-            .await?;
+        let ranges = split_to_fit(&new, MAX_MESSAGE_BYTES, &|p| {
+            encode(0, 1, p).map_or(usize::MAX, |v| v.len())
+        });
+        let parts = u32::try_from(ranges.len()).unwrap_or(u32::MAX);
+        for (k, r) in (0u32..).zip(ranges) {
+            let mut payload = encode(k, parts, &new[r.clone()])?;
+            if payload.len() > MAX_MESSAGE_BYTES {
+                // One enriched mention larger than a message: it is stored, but the
+                // detectors only move past it.
+                tracing::error!(
+                    seq = d.seq,
+                    bytes = payload.len(),
+                    "an enriched mention larger than a bus message is not sent to detection"
+                );
+                payload = encode(k, parts, &[])?;
+            }
+            let id = if parts == 1 {
+                format!("d-{}", d.seq)
+            } else {
+                format!("d-{}-{k}", d.seq)
+            };
+            self.bus.publish(Topic::Detect, &id, payload).await?;
+        }
+        tracing::debug!(
+            seq = d.seq,
+            delivered = d.delivered,
+            new = n,
+            total,
+            "raw batch stored"
+        );
         Ok(Outcome::Done(n))
     }
 }
@@ -588,7 +690,9 @@ pub async fn run_detector(
     let mut next_seq = scale.load_detector_offset(&name).await?.unwrap_or(1);
     tracing::info!(consumer = %name, next_seq, "detector partition starting");
     let mut consumer = connect_consumer(bus.as_ref(), Topic::Detect, &name, &mut stop).await?;
-    let mut buffer: BTreeMap<u64, (DetectBatch, Delivery)> = BTreeMap::new();
+    // Keyed by (sequence, part); the state is at `next_seq` part `next_part`.
+    let mut buffer: BTreeMap<(u64, u32), (DetectBatch, Delivery)> = BTreeMap::new();
+    let mut next_part = 0u32;
     let mut applied: Vec<Delivery> = Vec::new();
     let mut last_checkpoint = tokio::time::Instant::now();
     let mut last_batch = tokio::time::Instant::now();
@@ -617,6 +721,16 @@ pub async fn run_detector(
                 continue;
             }
         };
+        if let (Some(first), Some(last)) = (deliveries.first(), deliveries.last()) {
+            tracing::debug!(
+                n = deliveries.len(),
+                first = first.seq,
+                last = last.seq,
+                next_seq,
+                buffered = buffer.len(),
+                "detection batches fetched"
+            );
+        }
         for d in deliveries {
             if d.delivered > 1 {
                 telemetry::redelivery("detect");
@@ -637,17 +751,22 @@ pub async fn run_detector(
                     continue;
                 }
             };
-            if batch.seq < next_seq || buffer.contains_key(&batch.seq) {
+            let key = (batch.seq, batch.part);
+            if key < (next_seq, next_part) || buffer.contains_key(&key) {
                 // A replay of what the saved state already holds.
                 telemetry::replay_ignored();
                 let _ = d.ack().await;
                 continue;
             }
-            buffer.insert(batch.seq, (batch, d));
+            buffer.insert(key, (batch, d));
         }
         // Apply what is contiguous.
-        while let Some((batch, d)) = buffer.remove(&next_seq) {
-            next_seq += 1;
+        while let Some((batch, d)) = buffer.remove(&(next_seq, next_part)) {
+            next_part += 1;
+            if next_part >= batch.parts.max(1) {
+                next_seq += 1;
+                next_part = 0;
+            }
             if let Some(workspace) = batch.workspace {
                 let n = batch.mentions.len();
                 telemetry::batch_size("detector", n);
@@ -700,7 +819,9 @@ pub async fn run_detector(
             last_batch = tokio::time::Instant::now();
             dirty = true;
         }
+        // A checkpoint holds whole sequences only (it saves `next_seq`).
         if dirty
+            && next_part == 0
             && (applied.len() >= options.checkpoint_batches
                 || last_checkpoint.elapsed() >= options.checkpoint_every)
         {
@@ -712,7 +833,7 @@ pub async fn run_detector(
     }
     // Buffered batches beyond a gap are not acknowledged: they come back to the next run.
     drop(buffer);
-    if dirty {
+    if dirty && next_part == 0 {
         checkpoint(&sink, scale.as_ref(), &name, next_seq, &mut applied).await;
     }
     Ok(sink.report())

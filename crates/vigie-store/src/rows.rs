@@ -150,7 +150,7 @@ pub(crate) struct BatchPlan<'a> {
     batch: &'a [EnrichedMention],
     /// Batch index of the first occurrence of each `(workspace, source, external_id)`.
     first: HashMap<(&'a str, &'a str, &'a str), usize>,
-    /// Those first occurrences, in batch order: the only rows sent to the database.
+    /// Those first occurrences, in key order: the only rows sent to the database.
     unique: Vec<usize>,
     /// `(batch index, store id)` of the mentions the database accepted as new.
     inserted: Vec<(usize, i64)>,
@@ -171,6 +171,17 @@ impl<'a> BatchPlan<'a> {
                 i
             });
         }
+        // Rows go to the database in key order, so concurrent writers (several workers, or a
+        // redelivery racing the original) take the unique index's locks in the same order and
+        // cannot deadlock one another.
+        unique.sort_by_key(|&i| {
+            let m = &batch[i];
+            (
+                m.workspace.as_str(),
+                m.mention.source.as_str(),
+                m.mention.external_id.as_str(),
+            )
+        });
         Self {
             batch,
             first,

@@ -25,7 +25,12 @@ fn batches() -> Vec<Vec<Mention>> {
         ..DemoOptions::default()
     })
     .mentions;
-    mentions.chunks(100).map(<[Mention]>::to_vec).collect()
+    // The first batch is a whole file read at once: its enriched form is larger than one
+    // bus message, so raw and detection batches must be split.
+    let (first, rest) = mentions.split_at(2000);
+    std::iter::once(first.to_vec())
+        .chain(rest.chunks(100).map(<[Mention]>::to_vec))
+        .collect()
 }
 
 /// What must be identical between runs: level changes and incidents (ids aside).
@@ -189,8 +194,20 @@ async fn roles_over_a_bus_match_the_single_process_run_through_crashes() {
     feeder.await.unwrap();
     let published = publisher.finish().await.unwrap();
     assert_eq!(published as usize, total);
-    // Every raw message (the batches and the poison one) is applied by both partitions.
-    let last = (total.div_ceil(100) + 1) as u64;
+    // An empty batch closes the stream: its sequence is the last one, whatever number of
+    // parts the batches were split into. Every raw message (the batches, their parts and
+    // the poison one) must be applied by both partitions.
+    let end = RawBatch {
+        workspace: ws(),
+        source: None,
+        mentions: Vec::new(),
+        published_ms: 0,
+    };
+    let last = bus
+        .publish(Topic::Raw, "end", serde_json::to_vec(&end).unwrap())
+        .await
+        .unwrap()
+        .seq;
     let scale = h.scale.clone();
     wait_for("both partitions to apply everything", || {
         let scale = scale.clone();
@@ -246,4 +263,25 @@ fn partitions_split_watches_and_parse() {
         assert_eq!(owners, 1, "{name} must have exactly one owner");
         assert!(Partition::ALL.owns(&w, &watch));
     }
+}
+
+#[test]
+fn batches_split_into_parts_that_fit_in_order() {
+    let items: Vec<u32> = (0..1000).collect();
+    let size = |p: &[u32]| p.len() * 10;
+    let ranges = split_to_fit(&items, 2_000, &size);
+    assert!(ranges.len() > 1);
+    // Consecutive, complete, each within the limit, and the same split every time.
+    let mut next = 0;
+    for r in &ranges {
+        assert_eq!(r.start, next);
+        assert!(size(&items[r.clone()]) <= 2_000, "{r:?}");
+        next = r.end;
+    }
+    assert_eq!(next, items.len());
+    assert_eq!(ranges, split_to_fit(&items, 2_000, &size));
+    // Nothing to send is one empty part (the sequence still moves on); a lone item over
+    // the limit comes back alone, for the caller to refuse.
+    assert_eq!(split_to_fit(&items[..0], 10, &size), vec![0..0]);
+    assert_eq!(split_to_fit(&items[..2], 5, &size), vec![0..1, 1..2]);
 }

@@ -253,13 +253,17 @@ async fn sign_in_see_the_demo_crisis_open_a_mention_edit_a_watch_sign_out() {
             .await
             .unwrap();
 
-        // The dashboard of the demo: watches with a level reached during the crisis.
+        // The dashboard of the demo: every watch with its current level (the story ends
+        // calm again), and the level changes of the crisis, up to level 3, in the history.
         let levels = text_of(&client, "#levels").await;
         assert!(
-            ["Vigilance", "Alerte", "Crise"]
-                .iter()
-                .any(|l| levels.contains(l)),
-            "no level reached on the dashboard: {levels}"
+            levels.contains("Orsane") && levels.contains("Calme"),
+            "watches and their levels: {levels}"
+        );
+        let changes = text_of(&client, "#changes").await;
+        assert!(
+            changes.contains("Alerte → Crise") && changes.contains("→ Calme"),
+            "the crisis is in the level history: {changes}"
         );
         // The chart is drawn (uPlot creates a canvas) and the live feed is connected.
         client

@@ -55,7 +55,11 @@ impl Role {
             ])
             .current_dir(dir)
             .env_remove("VIGIE_DATABASE_URL")
-            .env("RUST_LOG", "warn")
+            // VIGIE_TEST_ROLE_LOG=info shows what each role did when the test fails
+            .env(
+                "RUST_LOG",
+                std::env::var("VIGIE_TEST_ROLE_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()
@@ -196,17 +200,46 @@ async fn roles_over_nats_and_postgres_survive_kills_and_match_the_single_process
         count().await >= total
     })
     .await;
-    let want = reference.clone();
-    wait_until(
-        "the reference levels and incidents",
-        Duration::from_secs(60),
-        || {
-            let store = store.clone();
-            let (ws, want) = (ws.clone(), want.clone());
-            async move { outcome(store.as_ref(), &ws).await == want }
-        },
-    )
-    .await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let got = outcome(store.as_ref(), &ws).await;
+        if got == reference {
+            break;
+        }
+        if Instant::now() > deadline {
+            let brief = |o: &(Vec<LevelChange>, Vec<Incident>)| {
+                let levels: Vec<String> = o
+                    .0
+                    .iter()
+                    .map(|c| format!("{} {} {}→{}", c.watch, c.at, c.from.as_u8(), c.to.as_u8()))
+                    .collect();
+                let incidents: Vec<String> =
+                    o.1.iter()
+                        .map(|i| format!("{} {} {} events", i.watch, i.opened_at, i.timeline.len()))
+                        .collect();
+                format!("levels {levels:#?}\nincidents {incidents:#?}")
+            };
+            let mut names: Vec<PathBuf> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "log"))
+                .collect();
+            names.sort();
+            let logs: String = names
+                .iter()
+                .map(|p| {
+                    let log = std::fs::read_to_string(p).unwrap_or_default();
+                    format!("--- {}\n{log}\n", p.display())
+                })
+                .collect();
+            panic!(
+                "the scaled-out run does not match the reference\nscaled: {}\nreference: {}\n{logs}",
+                brief(&got),
+                brief(&reference)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     let ingest_log = ingest.stop();
     assert!(ingest_log.contains("ingest role stopped"), "{ingest_log}");

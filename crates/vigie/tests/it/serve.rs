@@ -7,12 +7,14 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vigie_connect::demo::{DemoOptions, generate, to_jsonl};
 
-/// A minimal HTTP/1.1 GET (the test needs no HTTP client dependency).
-fn get(addr: &str, path: &str) -> (u16, String) {
+/// A minimal HTTP/1.1 GET (the test needs no HTTP client dependency), with an API token
+/// when one is given.
+fn get_as(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut raw = String::new();
@@ -25,16 +27,20 @@ fn get(addr: &str, path: &str) -> (u16, String) {
     (status, body)
 }
 
-fn mention_count(addr: &str) -> usize {
-    let (status, body) = get(addr, "/api/v1/workspaces/acme/mentions?limit=1000");
+fn mention_count(addr: &str, token: &str) -> usize {
+    let (status, body) = get_as(
+        addr,
+        "/api/v1/workspaces/acme/mentions?limit=1000",
+        Some(token),
+    );
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     v["items"].as_array().unwrap().len()
 }
 
-fn wait_for(addr: &str, n: usize) {
+fn wait_for(addr: &str, token: &str, n: usize) {
     let start = Instant::now();
-    while mention_count(addr) < n {
+    while mention_count(addr, token) < n {
         assert!(
             start.elapsed() < Duration::from_secs(30),
             "timed out waiting for {n} mentions"
@@ -57,6 +63,23 @@ fn serve_follows_a_source_answers_the_api_and_stops_gracefully() {
                   [[workspaces.watches]]\nid = \"orsane\"\nname = \"Orsane\"\nquery = 'orsane'\n\n\
                   [[workspaces.sources]]\ntype = \"jsonl\"\nid = \"feed\"\npath = \"feed.jsonl\"\npoll_interval = \"100ms\"\n";
     std::fs::write(dir.path().join("vigie.toml"), config).unwrap();
+    // The API needs an account: a viewer of acme and a read token, from the CLI.
+    let vigie = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .args(args)
+            .args(["--config", "vigie.toml"])
+            .current_dir(dir.path())
+            .env_remove("VIGIE_DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    vigie(&["user", "add", "ops", "--role", "viewer"]);
+    let token = vigie(&["token", "create", "--user", "ops"])
+        .trim()
+        .to_owned();
+    assert!(!token.is_empty());
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
         .args(["serve", "--config", "vigie.toml"])
@@ -77,15 +100,19 @@ fn serve_follows_a_source_answers_the_api_and_stops_gracefully() {
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .to_owned();
 
-    let (status, body) = get(&addr, "/health");
+    let (status, body) = get_as(&addr, "/health", None);
     assert_eq!(status, 200, "{body}");
-    wait_for(&addr, 50);
+    let (status, body) = get_as(&addr, "/api/v1/workspaces/acme/mentions", None);
+    assert_eq!(status, 401, "no token: {body}");
+    let (status, _) = get_as(&addr, "/api/v1/workspaces/acme/mentions", Some("vgt_wrong"));
+    assert_eq!(status, 401, "wrong token");
+    wait_for(&addr, &token, 50);
     // Lines appended to the followed file arrive without a restart.
     let mut doc = std::fs::read_to_string(dir.path().join("feed.jsonl")).unwrap();
     doc.push_str(&to_jsonl(&mentions[50..80]));
     std::fs::write(dir.path().join("feed.jsonl"), doc).unwrap();
-    wait_for(&addr, 80);
-    let (status, _) = get(&addr, "/api/v1/workspaces/other/mentions");
+    wait_for(&addr, &token, 80);
+    let (status, _) = get_as(&addr, "/api/v1/workspaces/other/mentions", Some(&token));
     assert_eq!(status, 404);
 
     let killed = Command::new("kill")
