@@ -40,6 +40,7 @@ pub struct PipelineBuilder {
     tick: TickMode,
     clock: Arc<dyn Clock>,
     events: Option<mpsc::UnboundedSender<PipelineEvent>>,
+    neural: Option<Arc<vigie_enrich::NeuralSentiment>>,
 }
 
 impl PipelineBuilder {
@@ -54,6 +55,7 @@ impl PipelineBuilder {
             tick: TickMode::EventTime,
             clock: Arc::new(SystemClock),
             events: None,
+            neural: None,
         }
     }
 
@@ -88,10 +90,19 @@ impl PipelineBuilder {
         self
     }
 
+    /// The neural sentiment engine for mentions that match a watch (the others, and every
+    /// mention without it, get the fast engine). `vigie serve` passes
+    /// `vigie_enrich::neural::shared(..)`, which is `None` when the weights are not installed.
+    pub fn neural(mut self, engine: Option<Arc<vigie_enrich::NeuralSentiment>>) -> Self {
+        self.neural = engine;
+        self
+    }
+
     /// Records the configured watches in the store, restores detector states, and starts
     /// the enrichment and sink tasks.
     pub async fn start(self) -> Result<RunningPipeline, PipelineError> {
-        let enrichers = prepare_workspaces(&self.config, self.store.as_ref()).await?;
+        let enrichers =
+            prepare_workspaces(&self.config, self.store.as_ref(), self.neural.as_ref()).await?;
         let sink = Sink::restore(&self.config, self.store.clone(), self.events).await?;
 
         let (in_tx, in_rx) = mpsc::channel::<Envelope>(self.capacity);
@@ -129,6 +140,7 @@ impl PipelineBuilder {
 pub(crate) async fn prepare_workspaces(
     config: &Config,
     store: &dyn Store,
+    neural: Option<&Arc<vigie_enrich::NeuralSentiment>>,
 ) -> Result<BTreeMap<WorkspaceId, Arc<Enricher>>, PipelineError> {
     let mut enrichers = BTreeMap::new();
     for ws in &config.workspaces {
@@ -155,7 +167,10 @@ pub(crate) async fn prepare_workspaces(
                 own_accounts: w.own_accounts.clone(),
             })
             .collect();
-        enrichers.insert(ws.id.clone(), Arc::new(Enricher::new(specs)));
+        enrichers.insert(
+            ws.id.clone(),
+            Arc::new(Enricher::new(specs).with_neural(neural.cloned())),
+        );
     }
     Ok(enrichers)
 }

@@ -68,15 +68,14 @@ pub(crate) async fn run_enrichment(
                 let now = clock.now();
                 let (source, workspace) = (envelope.source.clone(), envelope.workspace.clone());
                 let task = tokio::task::spawn_blocking(move || {
-                    let mentions = envelope
-                        .mentions
-                        .into_iter()
-                        .map(|mut m| {
-                            m.received_at.get_or_insert(now);
-                            strip_nul(&mut m);
-                            enricher.enrich(&envelope.workspace, m)
-                        })
-                        .collect();
+                    let mut raw = envelope.mentions;
+                    for m in &mut raw {
+                        m.received_at.get_or_insert(now);
+                        strip_nul(m);
+                    }
+                    // One call per batch: with the neural engine, the matching mentions
+                    // share one forward pass.
+                    let mentions = enricher.enrich_batch(&envelope.workspace, raw);
                     EnrichedBatch {
                         source: envelope.source,
                         workspace: envelope.workspace,

@@ -274,6 +274,9 @@ pub struct WorkerOptions {
     /// Detector partitions whose consumers must exist before anything is published for
     /// them (the detection topic keeps messages only for existing consumers).
     pub detector_partitions: u32,
+    /// The neural sentiment engine for mentions that match a watch (see
+    /// [`crate::PipelineBuilder::neural`]).
+    pub neural: Option<Arc<vigie_enrich::NeuralSentiment>>,
 }
 
 impl Default for WorkerOptions {
@@ -284,6 +287,7 @@ impl Default for WorkerOptions {
             concurrency: cores.clamp(1, 8),
             max_deliveries: 20,
             detector_partitions: 1,
+            neural: None,
         }
     }
 }
@@ -360,14 +364,10 @@ impl WorkerCtx {
         let ws = raw.workspace.clone();
         let workspace = raw.workspace.clone();
         let published_ms = raw.published_ms;
-        let enriched = tokio::task::spawn_blocking(move || {
-            raw.mentions
-                .into_iter()
-                .map(|m| enricher.enrich(&ws, m))
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|e| BusError::Fatal(format!("enrichment failed: {e}")))?;
+        let enriched =
+            tokio::task::spawn_blocking(move || enricher.enrich_batch(&ws, raw.mentions))
+                .await
+                .map_err(|e| BusError::Fatal(format!("enrichment failed: {e}")))?;
 
         let stored = async {
             let claimed = self.scale.claim_mentions(d.seq, &enriched).await?;
@@ -484,7 +484,7 @@ pub async fn run_worker(
         config,
         clock,
     } = ctx;
-    let enrichers = prepare_workspaces(&config, store.as_ref()).await?;
+    let enrichers = prepare_workspaces(&config, store.as_ref(), options.neural.as_ref()).await?;
     let ctx = WorkerCtx {
         bus: bus.clone(),
         store,

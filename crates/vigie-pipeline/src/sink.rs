@@ -41,6 +41,9 @@ pub(crate) struct Sink {
     batches: u64,
     /// A level changed since [`Sink::take_level_changed`] was last called.
     level_changed: bool,
+    /// Per workspace with sources: their delivery regularity, checked on clock ticks (a
+    /// source that stops delivering raises `SourceSilent` on the workspace's first watch).
+    silence: BTreeMap<WorkspaceId, vigie_detect::SourceSilence>,
 }
 
 impl Sink {
@@ -65,6 +68,7 @@ impl Sink {
         let mut incidents = BTreeMap::new();
         let mut watches = BTreeMap::new();
         let mut last_tick = BTreeMap::new();
+        let mut silence = BTreeMap::new();
         for ws in &config.workspaces {
             for w in ws.watches.iter().filter(|w| owns(&ws.id, &w.id)) {
                 let (monitor, tracker, tick) =
@@ -80,6 +84,19 @@ impl Sink {
                 ws.id.clone(),
                 ws.watches.iter().map(|w| w.id.clone()).collect(),
             );
+            if let Some(first) = ws.watches.first()
+                && !ws.sources.is_empty()
+                && owns(&ws.id, &first.id)
+            {
+                silence.insert(
+                    ws.id.clone(),
+                    vigie_detect::SourceSilence::new(
+                        ws.id.clone(),
+                        first.id.clone(),
+                        &vigie_detect::SilenceConfig::default(),
+                    ),
+                );
+            }
         }
         Ok(Self {
             store,
@@ -95,6 +112,7 @@ impl Sink {
             report: PipelineReport::default(),
             batches: 0,
             level_changed: false,
+            silence,
         })
     }
 
@@ -108,6 +126,12 @@ impl Sink {
             return;
         };
         let detect_started = Instant::now();
+        if let (Some(source), false) = (&batch.source, batch.mentions.is_empty())
+            && let Some(silence) = self.silence.get_mut(&batch.workspace)
+        {
+            // Delivery time, not publication time: silence is about the connector.
+            silence.observe(source, Timestamp::from_millis(batch.entered_ms));
+        }
         for (m, _) in batch.mentions.iter().zip(&new).filter(|(_, n)| **n) {
             self.observe(m);
         }
@@ -294,6 +318,9 @@ impl Sink {
             if self.last_tick.get(&ws).is_none_or(|last| now > *last) {
                 self.tick_workspace(&ws, now);
             }
+        }
+        for silence in self.silence.values_mut() {
+            self.pending_signals.extend(silence.tick(now));
         }
         self.persist_outputs().await;
     }

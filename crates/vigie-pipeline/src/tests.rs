@@ -193,3 +193,75 @@ async fn file_source_checkpoints_and_resumes_after_restart() {
         (150, 150, 0)
     );
 }
+
+/// A source that delivered every minute and then stops raises one `SourceSilent` signal on
+/// a clock tick, once its silence exceeds four usual intervals (floor 15 min).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_that_stops_delivering_raises_source_silent() {
+    use vigie_model::{ManualClock, SignalKind, Timestamp};
+    let toml = format!(
+        "{}\n[[workspaces.sources]]\ntype = \"jsonl\"\nid = \"feed\"\npath = \"feed.jsonl\"\n",
+        vigie_config::EMBEDDED_DEFAULT_TOML
+    );
+    let config = Arc::new(vigie_config::parse(&toml, "test.toml").unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir, "silence.db").await;
+    let t0 = Timestamp::parse_rfc3339("2026-03-10T08:00:00Z").unwrap();
+    let clock = Arc::new(ManualClock::new(t0));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let pipeline = PipelineBuilder::new(config, store.clone())
+        .clock(clock.clone())
+        .tick_mode(crate::TickMode::Clock {
+            clock: clock.clone(),
+            every: Duration::from_millis(20),
+        })
+        .events(tx)
+        .start()
+        .await
+        .unwrap();
+    let ingest = pipeline.ingest();
+    let mentions = story();
+    let silent = |rx: &mut mpsc::UnboundedReceiver<PipelineEvent>| {
+        let mut n = 0;
+        while let Ok(e) = rx.try_recv() {
+            if let PipelineEvent::Signal(s) = e
+                && s.kind == SignalKind::SourceSilent
+            {
+                assert!(s.detail.contains("feed"), "{}", s.detail);
+                n += 1;
+            }
+        }
+        n
+    };
+    // Twelve deliveries a minute apart: the usual interval is learnt.
+    for (i, m) in mentions.iter().take(12).enumerate() {
+        ingest
+            .send(Envelope {
+                workspace: ws(),
+                source: Some("feed".into()),
+                mentions: vec![m.clone()],
+                cursor: Some(i.to_string()),
+            })
+            .await
+            .unwrap();
+        wait_for_count(store.as_ref(), i as u64 + 1).await;
+        clock.set(t0.plus_minutes(i as i64 + 1));
+    }
+    // Ten quiet minutes are not a silence yet (floor 15 min).
+    clock.set(t0.plus_minutes(21));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(silent(&mut rx), 0);
+    // Half an hour without anything is.
+    clock.set(t0.plus_minutes(45));
+    let mut found = 0;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        found += silent(&mut rx);
+        if found > 0 {
+            break;
+        }
+    }
+    assert_eq!(found, 1, "one SourceSilent signal");
+    drop(ingest);
+    pipeline.shutdown().await.unwrap();
+}

@@ -42,6 +42,7 @@ pub mod ui;
 #[cfg(test)]
 mod test_support;
 
+pub use api::respond::process_engine;
 pub use auth::{AuthSettings, CurrentUser};
 pub use error::{ApiError, ErrorCode};
 pub use middleware::HTTP_REQUESTS_TOTAL;
@@ -140,7 +141,46 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    serve_with(listener, state, Services::default(), shutdown).await
+}
+
+/// The long-lived services a process hands to the routes that need them. Without the
+/// mobilizer, the `/mobilize` routes answer 503; without the engine, the respond routes
+/// build one per request that cannot publish.
+#[derive(Debug, Clone, Default)]
+pub struct Services {
+    /// Incidents, notifications, on-call and escalation (`vigie_notify`).
+    pub mobilizer: Option<vigie_notify::Mobilizer>,
+    /// Scenarios, crisis rooms, inbox, drafts and publication (`vigie_respond`).
+    pub engine: Option<vigie_respond::Engine>,
+    /// Routes merged at the root, outside the API guard: the webhook endpoints
+    /// (`/hooks/{workspace}/{source}`), which check their own signatures and sizes.
+    pub routes: Option<Router>,
+}
+
+/// [`router`] with the process's [`Services`].
+pub fn router_with(state: AppState, services: Services) -> Router {
+    let mut app = router(state);
+    if let Some(m) = services.mobilizer {
+        app = app.layer(axum::Extension(m));
+    }
+    if let Some(e) = services.engine {
+        app = app.layer(axum::Extension(e));
+    }
+    if let Some(routes) = services.routes {
+        app = app.merge(routes);
+    }
+    app
+}
+
+/// [`serve`] with the process's [`Services`].
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    services: Services,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router_with(state, services))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -93,7 +93,15 @@ async fn openapi_lists_exactly_the_routes_of_the_router() {
                 .iter()
                 .any(|(m, p)| p == path && *m == method.as_str());
             let (app, _store, _dir) = seeded_app().await;
-            let (status, _, body) = send(&app, request(&method, &fill(path, "acme"), "ada")).await;
+            let req = request(&method, &fill(path, "acme"), "ada");
+            let (status, body) = if path.ends_with("/live") && method == Method::GET {
+                // A live feed never ends: its status and content type say it is routed.
+                let response = app.clone().oneshot(req).await.unwrap();
+                (response.status(), serde_json::Value::Null)
+            } else {
+                let (status, _, body) = send(&app, req).await;
+                (status, body)
+            };
             if is_documented {
                 assert_ne!(
                     status,

@@ -116,6 +116,11 @@ pub struct ServeArgs {
     /// Address to listen on (overrides `server.listen`).
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
+    /// Never load the neural sentiment engine: every mention gets the fast engine (by
+    /// default, mentions that match a watch get the neural one when its weights are
+    /// installed with `vigie model install e5-small`).
+    #[arg(long)]
+    pub fast_sentiment: bool,
     /// Scale-out options (roles, bus).
     #[command(flatten)]
     pub scale: ScaleArgs,
@@ -366,4 +371,15 @@ fn parse_speed(s: &str) -> Result<f64, String> {
         return Err("expected 0 (as fast as possible) or a speed from 0.001 up".into());
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks (conflicting names, a global flag redefined by a
+    /// subcommand, …), which otherwise only fire when the command is run.
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -91,6 +91,7 @@ fn spawn_worker(
             concurrency: 2,
             max_deliveries: 20,
             detector_partitions: 2,
+            neural: None,
         },
         stop.clone(),
     ))

@@ -8,7 +8,7 @@ mod members;
 mod mentions;
 pub(crate) mod mobilize;
 mod query;
-mod respond;
+pub(crate) mod respond;
 mod workspaces;
 
 pub(crate) use account::create_token_for;

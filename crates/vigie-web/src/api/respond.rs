@@ -103,11 +103,24 @@ fn api_error(e: RespondError) -> ApiError {
 
 type Ext<T> = Option<Extension<T>>;
 
-/// The engine of the process, or one built for this request.
+/// The engine of the process, or one built for this request (without a publisher: replies
+/// can then only be marked "sent by hand").
 fn engine(state: &AppState, ext: Ext<Engine>) -> Result<Engine, ApiError> {
     if let Some(Extension(e)) = ext {
         return Ok(e);
     }
+    base_engine(state)
+}
+
+/// The engine a process serves (layered once by `vigie serve` and `vigie demo --serve`):
+/// the scenario library of `VIGIE_SCENARIOS_DIR` (default `scenarios/`), the workspaces'
+/// names as brands, and publishing to Mastodon and Bluesky.
+pub fn process_engine(state: &AppState) -> Result<Engine, ApiError> {
+    let publisher = vigie_respond::publish::Publisher::new().map_err(api_error)?;
+    Ok(base_engine(state)?.with_publisher(publisher))
+}
+
+fn base_engine(state: &AppState) -> Result<Engine, ApiError> {
     let dir = std::env::var("VIGIE_SCENARIOS_DIR").unwrap_or_else(|_| "scenarios".into());
     let library = if std::path::Path::new(&dir).is_dir() {
         ScenarioLibrary::load_dir(std::path::Path::new(&dir)).map_err(api_error)?

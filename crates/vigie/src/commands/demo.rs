@@ -108,6 +108,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         &config.workspaces[0].watches[0].id,
     );
     write_incidents(&mut out, store.as_ref(), &workspace, scenario.onset).await?;
+    write_mobilization(&mut out, store.clone(), &changes).await?;
     let _ = writeln!(
         out,
         "\nStored in {}: {} mentions ({} duplicates), {} signals, {} level changes.",
@@ -128,6 +129,84 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         server.await.context("the web server task failed")??;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Minutes after the first alert at which the demo's executive acknowledges: nobody
+/// answered the first two steps (a Sunday evening), the third one does.
+const DEMO_ACK_AFTER_MIN: i64 = 24;
+
+/// The chain after detection, on the story's clock: the demo's on-call setup
+/// (`vigie_notify::demo::demo_config`: Camille or Hugo in rotation, then Nadia, then Paul,
+/// 10 minutes per step, through the log channel) receives every level change; the clock
+/// moves minute by minute so escalation steps fire when nobody acknowledges; Paul
+/// acknowledges the first alert from his link. Prints each mobilized incident's timeline.
+async fn write_mobilization(
+    out: &mut String,
+    store: Arc<dyn Store>,
+    changes: &[LevelChange],
+) -> anyhow::Result<()> {
+    use vigie_notify::{AckSigner, Mobilizer, build_notifier, demo};
+    let mut changes: Vec<&LevelChange> = changes.iter().collect();
+    changes.sort_by_key(|c| c.at);
+    let Some(first) = changes.first() else {
+        return Ok(());
+    };
+    let config = demo::demo_config();
+    let mut notifiers = std::collections::HashMap::new();
+    for c in &config.channels {
+        notifiers.insert(c.id.clone(), build_notifier(c, &|_| None)?);
+    }
+    let clock = Arc::new(vigie_model::ManualClock::new(first.at));
+    let m = Mobilizer::new(config, store, clock.clone(), AckSigner::random(), notifiers)?;
+    let mut ids: Vec<i64> = Vec::new();
+    let mut ack: Option<(Timestamp, i64)> = None;
+    let mut now = first.at;
+    let until = changes.last().map_or(first.at, |c| c.at).plus_minutes(60);
+    let mut next = changes.into_iter().peekable();
+    while now <= until {
+        while let Some(c) = next.next_if(|c| c.at <= now) {
+            let id = m.on_level_change(c).await?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+            if ack.is_none() && c.to >= CrisisLevel::Alert {
+                ack = Some((c.at.plus_minutes(DEMO_ACK_AFTER_MIN), id));
+            }
+        }
+        if let Some((at, id)) = ack
+            && at <= now
+        {
+            m.acknowledge(id, "paul", "link").await?;
+            ack = Some((Timestamp::from_millis(i64::MAX), id));
+        }
+        m.tick().await?;
+        // Deliveries run in background tasks and are stamped when done: wait for them
+        // before the clock moves, so the printed times do not depend on the machine.
+        m.flush().await;
+        now = now.plus_minutes(1);
+        clock.set(now);
+    }
+    m.flush().await;
+    let _ = writeln!(
+        out,
+        "\nMobilization (demo on-call: Camille or Hugo, then Nadia, then Paul; 10 min per step; Paul acknowledges the first alert after {DEMO_ACK_AFTER_MIN} min)"
+    );
+    for id in ids {
+        let mut incident = m.incident(id).await?;
+        // Deliveries of one minute finish in any order: print them by text.
+        incident.timeline.sort_by(|a, b| {
+            let sent = |e: &vigie_notify::TimelineEntry| {
+                matches!(e.kind, vigie_notify::EntryKind::NotificationSent).then(|| e.text.clone())
+            };
+            (a.at, sent(a)).cmp(&(b.at, sent(b)))
+        });
+        if incident.timeline.len() > 1 {
+            for line in demo::format_timeline(&incident).lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `--serve`: creates the demo admin, binds 127.0.0.1:`port` and serves the web application

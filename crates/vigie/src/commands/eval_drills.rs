@@ -39,7 +39,7 @@ pub struct EvalDrillsArgs {
     pub crisislex: Option<PathBuf>,
     /// Print one line per drill too.
     #[arg(long)]
-    pub verbose: bool,
+    pub each: bool,
     /// Print JSON instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -90,7 +90,7 @@ pub fn run(args: &EvalDrillsArgs) -> anyhow::Result<ExitCode> {
     };
     if args.json {
         let mut v = serde_json::to_value(&r)?;
-        if args.verbose {
+        if args.each {
             v["drills"] = serde_json::to_value(&outcomes)?;
         }
         if let Some((real, generated)) = &shapes {
@@ -102,7 +102,7 @@ pub fn run(args: &EvalDrillsArgs) -> anyhow::Result<ExitCode> {
     if !tuning.is_empty() {
         println!("note: seeds {tuning:?} were used for tuning; figures on them are optimistic");
     }
-    if args.verbose {
+    if args.each {
         for o in &outcomes {
             let min = |m: Option<f64>| m.map_or_else(|| "-".to_owned(), |m| format!("{m:.0}"));
             println!(

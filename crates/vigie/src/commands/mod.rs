@@ -9,6 +9,7 @@ mod eval;
 pub(crate) mod eval_drills;
 mod eval_nab;
 mod import;
+pub(crate) mod mobilize;
 pub(crate) mod model;
 pub(crate) mod oncall;
 mod query;

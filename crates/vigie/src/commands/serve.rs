@@ -38,12 +38,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             every: Duration::from_secs(15),
         }
     };
+    // Detection → people: signals and level changes go to the mobilizer.
+    let (mobilization, events) =
+        super::mobilize::start(&config, store.clone(), clock.clone()).await?;
     let mut pipeline = PipelineBuilder::new(config.clone(), store.clone())
         .clock(clock.clone())
         .tick_mode(tick)
+        .events(events)
+        .neural(if args.fast_sentiment {
+            None
+        } else {
+            vigie_enrich::neural::shared(neural_threads())
+        })
         .start()
         .await?;
-    for (ws, connector) in connectors(&config)? {
+    let hub = vigie_connect::push::WebhookHub::default();
+    for (ws, connector) in connectors(&config, &hub)? {
         pipeline.spawn_source(connector, ws);
     }
 
@@ -52,11 +62,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store.backend()
     );
     let state = vigie_web::AppState::new(store, config.clone(), Some(metrics), clock.now());
+    let services = vigie_web::Services {
+        mobilizer: Some(mobilization.mobilizer.clone()),
+        engine: Some(
+            vigie_web::process_engine(&state)
+                .map_err(|e| anyhow::anyhow!("the responding engine: {}", e.message))?,
+        ),
+        routes: Some(vigie_connect::push::webhook_router(hub)),
+    };
     // Whatever happens to the HTTP server, the pipeline is drained and its state saved.
-    let served = vigie_web::serve(listener, state, shutdown_signal()).await;
+    let served = vigie_web::serve_with(listener, state, services, shutdown_signal()).await;
 
     eprintln!("vigie: stopping; draining the pipeline…");
     let report = pipeline.shutdown().await?;
+    mobilization.finish().await;
     served.context("HTTP server")?;
     eprintln!(
         "vigie: stopped ({} mentions received, {} stored, {} duplicates)",
@@ -65,15 +84,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Threads of the neural sentiment engine: all cores but one, which stays for the rest of
+/// the chain.
+pub(super) fn neural_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+}
+
 /// One connector per configured source, with its workspace (built by the connector
-/// registry; a source this binary cannot run is an error naming it).
+/// registry; a source this binary cannot run is an error naming it). Webhook sources
+/// register their endpoint in `hub`, which the process serves.
 pub(super) fn connectors(
     config: &vigie_config::Config,
+    hub: &vigie_connect::push::WebhookHub,
 ) -> anyhow::Result<Vec<(vigie_model::WorkspaceId, Box<dyn vigie_connect::Connector>)>> {
     use vigie_connect::registry::{BuildContext, build_connector};
     let mut out = Vec::new();
     for ws in &config.workspaces {
-        let cx = BuildContext::new(ws.id.clone());
+        let cx = BuildContext::new(ws.id.clone()).with_hub(hub.clone());
         for source in &ws.sources {
             let connector = build_connector(source, &cx)
                 .with_context(|| format!("source {:?} of workspace {}", source.id(), ws.id))?;

@@ -39,6 +39,17 @@ fn demo_reaches_crisis_after_onset_and_is_deterministic() {
         first.contains("#boycottorsane"),
         "the hashtag should be in the explanation:\n{first}"
     );
+    // The people side on the story's clock: escalation through three steps until the
+    // executive acknowledges.
+    for step in [
+        "escalation step 1 (round 1): notifying Camille",
+        "escalation step 2 (round 1): notifying Nadia",
+        "escalation step 3 (round 1): notifying Paul",
+        "acknowledged by paul via link",
+        "escalation stopped: acknowledged by paul",
+    ] {
+        assert!(first.contains(step), "{step:?} missing:\n{first}");
+    }
     // Same seed, another file: the same text except the database name.
     let second = run("b.db");
     assert_eq!(first.replace("a.db", "X"), second.replace("b.db", "X"));

@@ -93,6 +93,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     };
 
+    // The detector role tells people (signals and level changes → the mobilizer, whose
+    // ticker escalates); the web role serves incidents and acknowledgements from the store.
+    let mobilization = match role {
+        Role::Detector | Role::Web => Some(
+            super::super::mobilize::start(&config, handles.store.clone(), clock.clone()).await?,
+        ),
+        _ => None,
+    };
+    let (mobilization, events) = match mobilization {
+        Some((m, tx)) => (Some(m), (role == Role::Detector).then_some(tx)),
+        None => (None, None),
+    };
+    // Webhook sources register here; the ingest role serves their endpoints.
+    let hub = vigie_connect::push::WebhookHub::default();
     let (stop_tx, stop_rx) = watch::channel(false);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     let store = handles.store.clone();
@@ -101,7 +115,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         (Role::Ingest, Some(bus)) => {
             let clock = clock.clone();
             let mut stop = stop_rx.clone();
-            let connectors = connectors(&config)?;
+            let connectors = connectors(&config, &hub)?;
             tokio::spawn(async move {
                 let publisher = start_ingest(bus, store.clone(), clock, 16);
                 let mut sources = Vec::new();
@@ -125,6 +139,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         (Role::Worker, Some(bus)) => {
             let (config, clock, stop) = (config.clone(), clock.clone(), stop_rx.clone());
+            let neural = if args.fast_sentiment {
+                None
+            } else {
+                vigie_enrich::neural::shared(super::neural_threads())
+            };
             spawn_lag_monitor(
                 bus.clone(),
                 Topic::Raw,
@@ -144,6 +163,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     ctx,
                     WorkerOptions {
                         detector_partitions: partition.count,
+                        neural,
                         ..WorkerOptions::default()
                     },
                     stop,
@@ -187,7 +207,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     config,
                     clock,
                 };
-                let r = run_detector(ctx, options, None, stop).await;
+                let r = run_detector(ctx, options, events, stop).await;
                 let _ = done_tx.send(());
                 let r = r?;
                 Ok(format!(
@@ -222,11 +242,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             _ = done_rx => {}
         }
     };
-    let served = vigie_web::serve(listener, state, shutdown).await;
+    let services = vigie_web::Services {
+        mobilizer: mobilization.as_ref().map(|m| m.mobilizer.clone()),
+        engine: if role == Role::Web {
+            Some(
+                vigie_web::process_engine(&state)
+                    .map_err(|e| anyhow::anyhow!("the responding engine: {}", e.message))?,
+            )
+        } else {
+            None
+        },
+        routes: (role == Role::Ingest).then(|| vigie_connect::push::webhook_router(hub)),
+    };
+    let served = vigie_web::serve_with(listener, state, services, shutdown).await;
     stop_tx.send_replace(true);
     let summary = work
         .await
         .map_err(|e| anyhow::anyhow!("the {name} task failed: {e}"))??;
+    if let Some(m) = mobilization {
+        m.finish().await;
+    }
     served.context("HTTP server")?;
     eprintln!("vigie: {name} role stopped ({summary})");
     Ok(ExitCode::SUCCESS)
