@@ -27,6 +27,25 @@ fn get_as(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
     (status, body)
 }
 
+/// A minimal HTTP/1.1 POST of a JSON body with extra header lines.
+fn post(addr: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
 fn mention_count(addr: &str, token: &str) -> usize {
     let (status, body) = get_as(
         addr,
@@ -61,7 +80,8 @@ fn serve_follows_a_source_answers_the_api_and_stops_gracefully() {
     let config = "version = 1\n[storage]\ndatabase = \"v.db\"\n[server]\nlisten = \"127.0.0.1:0\"\n\n\
                   [[workspaces]]\nid = \"acme\"\nname = \"Acme\"\n\n\
                   [[workspaces.watches]]\nid = \"orsane\"\nname = \"Orsane\"\nquery = 'orsane'\n\n\
-                  [[workspaces.sources]]\ntype = \"jsonl\"\nid = \"feed\"\npath = \"feed.jsonl\"\npoll_interval = \"100ms\"\n";
+                  [[workspaces.sources]]\ntype = \"jsonl\"\nid = \"feed\"\npath = \"feed.jsonl\"\npoll_interval = \"100ms\"\n\n\
+                  [[workspaces.sources]]\ntype = \"webhook\"\nid = \"crm\"\ntoken = \"tok-crm-1234\"\n";
     std::fs::write(dir.path().join("vigie.toml"), config).unwrap();
     // The API needs an account: a viewer of acme and a read token, from the CLI.
     let vigie = |args: &[&str]| {
@@ -112,6 +132,25 @@ fn serve_follows_a_source_answers_the_api_and_stops_gracefully() {
     doc.push_str(&to_jsonl(&mentions[50..80]));
     std::fs::write(dir.path().join("feed.jsonl"), doc).unwrap();
     wait_for(&addr, &token, 80);
+    // A webhook source of the same process: refused without its token, stored with it.
+    let one = r#"{"source":"crm","external_id":"T-1042","author":{"handle":"client-88"},"published_at":"2026-03-01T10:00:00Z","text":"Orsane: colis jamais arrivé"}"#;
+    let (status, body) = post(
+        &addr,
+        "/hooks/acme/crm",
+        "Authorization: Bearer nope\r\n",
+        one,
+    );
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = post(&addr, "/hooks/acme/crm", "", "{not json");
+    assert!(status == 400 || status == 401, "{status} {body}");
+    let (status, body) = post(
+        &addr,
+        "/hooks/acme/crm",
+        "Authorization: Bearer tok-crm-1234\r\n",
+        one,
+    );
+    assert_eq!(status, 202, "{body}");
+    wait_for(&addr, &token, 81);
     let (status, _) = get_as(&addr, "/api/v1/workspaces/other/mentions", Some(&token));
     assert_eq!(status, 404);
 
@@ -125,7 +164,7 @@ fn serve_follows_a_source_answers_the_api_and_stops_gracefully() {
     stderr.read_to_string(&mut rest).unwrap();
     assert!(status.success(), "{rest}");
     assert!(
-        rest.contains("stopped (80 mentions received, 80 stored"),
+        rest.contains("stopped (81 mentions received, 81 stored"),
         "{rest}"
     );
 }
