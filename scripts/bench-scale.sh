@@ -9,8 +9,8 @@
 #     p50/p99 published → stored, → detected, → level change, from the roles' /metrics;
 #  3. the same two measures for the single-process default (`vigie serve`, SQLite).
 #
-# Every role runs with --fast-sentiment: the figures are the chain's, not the neural engine's
-# (docs/BENCHMARKS.md measures that separately).
+# Roles run with the fast sentiment engine (the default; docs/BENCHMARKS.md measures the
+# neural one separately).
 #
 #   scripts/bench-scale.sh [MENTIONS] [RATE] [SECONDS]
 #
@@ -93,7 +93,7 @@ pgcount() { psql "$PG" -tAc "SELECT count(*) FROM $1.mentions" 2>/dev/null || ec
 role() { # role NAME PORT DB NS [args…] (background; pid appended to PIDS)
     local name=$1 port=$2 db=$3 ns=$4
     shift 4
-    "$BIN" serve --fast-sentiment --config vigie.toml --database "$db" --role "$name" --bus "$NATS" \
+    "$BIN" serve --config vigie.toml --database "$db" --role "$name" --bus "$NATS" \
         --bus-namespace "$ns" --listen "127.0.0.1:$port" --event-time "$@" \
         >"$WORK/$name-$port.log" 2>&1 &
     PIDS+=($!)
@@ -139,7 +139,7 @@ done
 config "$WORK/single.db" >vigie.toml
 cp "$WORK/stream.jsonl" "$WORK/feed.jsonl"
 t0=$(now)
-"$BIN" serve --fast-sentiment --config vigie.toml --listen "127.0.0.1:19090" --event-time >"$WORK/single.log" 2>&1 &
+"$BIN" serve --config vigie.toml --listen "127.0.0.1:19090" --event-time >"$WORK/single.log" 2>&1 &
 PIDS+=($!)
 wait_port 19090
 while :; do
@@ -198,12 +198,12 @@ psql "$PG" -qc "DROP SCHEMA $schema CASCADE" >/dev/null
 
 config "$WORK/single-lat.db" >vigie.toml
 cp "$WORK/stream.jsonl" "$WORK/feed.jsonl"
-"$BIN" serve --fast-sentiment --config vigie.toml --listen "127.0.0.1:19091" --event-time >"$WORK/single-lat.log" 2>&1 &
+"$BIN" serve --config vigie.toml --listen "127.0.0.1:19091" --event-time >"$WORK/single-lat.log" 2>&1 &
 PIDS+=($!)
 wait_port 19091
 while [ "$(metric 19091 'vigie_pipeline_mentions_stored_total')" -lt "$N" ] 2>/dev/null; do sleep 0.5; done
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}" || true; PIDS=()
-"$BIN" serve --fast-sentiment --config vigie.toml --listen "127.0.0.1:19092" --event-time >"$WORK/single-lat2.log" 2>&1 &
+"$BIN" serve --config vigie.toml --listen "127.0.0.1:19092" --event-time >"$WORK/single-lat2.log" 2>&1 &
 PIDS+=($!)
 wait_port 19092
 steady

@@ -45,6 +45,12 @@ impl NeuralSentiment {
                 encoder.dim()
             )));
         }
+        if head.weights.iter().all(|w| *w == 0.0) {
+            // An untrained head answers the first class for everything.
+            return Err(NeuralError::Head(
+                "the head is untrained (all weights are zero); run `vigie train sentiment --engine neural`".into(),
+            ));
+        }
         Ok(Self { encoder, head })
     }
 
@@ -174,8 +180,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_embedded_head_reads() {
+    fn the_embedded_head_reads_and_is_trained() {
         let head = Head::from_text(EMBEDDED_HEAD).unwrap();
         assert_eq!((head.classes(), head.dim), (3, 384));
+        assert!(
+            head.weights.iter().any(|w| *w != 0.0),
+            "the shipped head is untrained"
+        );
     }
 }

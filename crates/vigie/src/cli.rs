@@ -116,11 +116,11 @@ pub struct ServeArgs {
     /// Address to listen on (overrides `server.listen`).
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
-    /// Never load the neural sentiment engine: every mention gets the fast engine (by
-    /// default, mentions that match a watch get the neural one when its weights are
-    /// installed with `vigie model install e5-small`).
+    /// Score the mentions that match a watch with the neural sentiment engine (weights
+    /// installed with `vigie model install e5-small`). Off by default: on the validation
+    /// splits it is below the fast engine on English tweets (docs/QUALITY.md).
     #[arg(long)]
-    pub fast_sentiment: bool,
+    pub neural_sentiment: bool,
     /// Scale-out options (roles, bus).
     #[command(flatten)]
     pub scale: ScaleArgs,

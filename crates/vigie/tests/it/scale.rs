@@ -52,8 +52,6 @@ impl Role {
                 "--listen",
                 "127.0.0.1:0",
                 "--event-time",
-                // the reference (`vigie import`) uses the fast engine too
-                "--fast-sentiment",
             ])
             .current_dir(dir)
             .env_remove("VIGIE_DATABASE_URL")

@@ -139,10 +139,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         (Role::Worker, Some(bus)) => {
             let (config, clock, stop) = (config.clone(), clock.clone(), stop_rx.clone());
-            let neural = if args.fast_sentiment {
-                None
-            } else {
+            let neural = if args.neural_sentiment {
                 vigie_enrich::neural::shared(super::neural_threads())
+            } else {
+                None
             };
             spawn_lag_monitor(
                 bus.clone(),
