@@ -47,3 +47,19 @@ pub(crate) async fn list_signals(
     let items = state.store.list_signals(&ws, watch.as_ref(), limit).await?;
     Ok(Json(Items { items }))
 }
+
+/// `GET /workspaces/{ws}/sources/health`: each source of the workspace running in this
+/// process (state, last event, lag, errors, rejected records, next retry), by source id.
+/// In a scaled-out installation, the ingest role's answer is the one that lists them.
+pub(crate) async fn source_health(
+    State(state): State<AppState>,
+    Path(ws): Path<String>,
+) -> Result<Json<Items<vigie_connect::health::SourceHealth>>, ApiError> {
+    let ws = workspace(&state, &ws).await?;
+    let items = vigie_connect::health::HealthRegistry::global()
+        .snapshot()
+        .into_iter()
+        .filter(|h| h.workspace == ws.as_str())
+        .collect();
+    Ok(Json(Items { items }))
+}

@@ -40,6 +40,10 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/workspaces/{ws}/incidents", get(events::list_incidents))
         .route("/workspaces/{ws}/signals", get(events::list_signals))
+        .route(
+            "/workspaces/{ws}/sources/health",
+            get(events::source_health),
+        )
         .merge(respond::routes())
         .merge(mobilize::routes())
         .route("/openapi.json", get(crate::openapi::openapi_json))

@@ -151,6 +151,22 @@ fn serve_follows_a_source_answers_the_api_and_stops_gracefully() {
     );
     assert_eq!(status, 202, "{body}");
     wait_for(&addr, &token, 81);
+    // Each source's health, from the API.
+    let (status, body) = get_as(
+        &addr,
+        "/api/v1/workspaces/acme/sources/health",
+        Some(&token),
+    );
+    assert_eq!(status, 200, "{body}");
+    let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let feed = health["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["source"] == "feed")
+        .unwrap_or_else(|| panic!("no feed in {body}"));
+    assert_eq!(feed["mentions_total"], 80, "{body}");
+    assert!(feed["last_event_at"].is_string(), "{body}");
     let (status, _) = get_as(&addr, "/api/v1/workspaces/other/mentions", Some(&token));
     assert_eq!(status, 404);
 
