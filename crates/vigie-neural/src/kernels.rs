@@ -218,7 +218,7 @@ fn matmul_avx2(w: &QMatrix, bias: &[f32], x: &QActs, y: &mut [f32]) {
     matmul_body::<true>(w, bias, x, y);
 }
 
-/// Which kernel [`matmul`] runs on this CPU.
+/// Which kernel `matmul` runs on this CPU.
 pub fn kernel_name() -> &'static str {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {

@@ -6,7 +6,7 @@
 //!
 //! - [`Tokenizer`]: the SentencePiece unigram tokenizer with the model's normalization map;
 //! - [`Encoder`]: embeddings, 12 post-norm transformer layers whose matrix products run on
-//!   the 4-bit weights against 8-bit activations ([`kernels`]), mean pooling and L2
+//!   the 4-bit weights against 8-bit activations (`kernels`), mean pooling and L2
 //!   normalization; batches texts of similar length and spreads batches over threads;
 //! - [`Head`]: a multinomial logistic regression on the frozen embeddings, trained by
 //!   [`Head::train`] (`vigie train sentiment --engine neural`);

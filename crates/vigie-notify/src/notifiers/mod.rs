@@ -31,7 +31,7 @@ pub struct Recipient {
 }
 
 /// A way to tell people. Implementations do one attempt; retries, backoff and dead letters
-/// are the [`crate::Delivery`]'s job.
+/// are the [`crate::Mobilizer`]'s job (its delivery tasks).
 #[async_trait]
 pub trait Notifier: Send + Sync + std::fmt::Debug {
     /// `webhook`, `slack`, `email`, … (the config's `type`).
