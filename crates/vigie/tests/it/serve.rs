@@ -7,16 +7,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vigie_connect::demo::{DemoOptions, generate, to_jsonl};
 
-/// A minimal HTTP/1.1 GET (the test needs no HTTP client dependency), with an API token
-/// when one is given.
-fn get_as(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
+/// Sends one raw HTTP/1.1 request (the test needs no HTTP client dependency) and returns
+/// the status and the body.
+fn exchange(addr: &str, request: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
-    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
-    )
-    .unwrap();
+    s.write_all(request.as_bytes()).unwrap();
     let mut raw = String::new();
     s.read_to_string(&mut raw).unwrap();
     let status = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
@@ -27,23 +22,24 @@ fn get_as(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
     (status, body)
 }
 
-/// A minimal HTTP/1.1 POST of a JSON body with extra header lines.
-fn post(addr: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+/// A GET, with an API token when one is given.
+fn get_as(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
+    exchange(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"),
     )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let status = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+}
+
+/// A POST of a JSON body with extra header lines.
+fn post(addr: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
+    exchange(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
 }
 
 fn mention_count(addr: &str, token: &str) -> usize {
