@@ -143,6 +143,39 @@ async fn screenshot(client: &Client, dir: &Path, name: &str) {
     client.set_window_size(1366, 900).await.unwrap();
 }
 
+/// Types `text` into the element with id `id`.
+async fn type_into(client: &Client, id: &str, text: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("no #{id}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// Empties the field with id `id`.
+async fn clear(client: &Client, id: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("no #{id}: {e}"))
+        .clear()
+        .await
+        .unwrap();
+}
+
+/// Clicks the element with id `id`.
+async fn click(client: &Client, id: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("no #{id}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn text_of(client: &Client, css: &str) -> String {
     client
         .wait()
@@ -199,59 +232,17 @@ async fn sign_in_see_the_demo_crisis_open_a_mention_edit_a_watch_sign_out() {
                 .path()
                 .starts_with("/login")
         );
-        client
-            .find(Locator::Id("login"))
-            .await
-            .unwrap()
-            .send_keys("demo")
-            .await
-            .unwrap();
-        client
-            .find(Locator::Id("password"))
-            .await
-            .unwrap()
-            .send_keys("not the password")
-            .await
-            .unwrap();
-        client
-            .find(Locator::Id("sign-in"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        type_into(&client, "login", "demo").await;
+        type_into(&client, "password", "not the password").await;
+        click(&client, "sign-in").await;
         let message = text_of(&client, "#login-message").await;
         assert!(!message.is_empty());
         screenshot(&client, &artifacts, "login-error").await;
 
-        client
-            .find(Locator::Id("login"))
-            .await
-            .unwrap()
-            .clear()
-            .await
-            .unwrap();
-        client
-            .find(Locator::Id("login"))
-            .await
-            .unwrap()
-            .send_keys("demo")
-            .await
-            .unwrap();
-        client
-            .find(Locator::Id("password"))
-            .await
-            .unwrap()
-            .send_keys(&password)
-            .await
-            .unwrap();
-        client
-            .find(Locator::Id("sign-in"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        clear(&client, "login").await;
+        type_into(&client, "login", "demo").await;
+        type_into(&client, "password", &password).await;
+        click(&client, "sign-in").await;
 
         // The dashboard of the demo: every watch with its current level (the story ends
         // calm again), and the level changes of the crisis, up to level 3, in the history.
@@ -325,13 +316,7 @@ async fn sign_in_see_the_demo_crisis_open_a_mention_edit_a_watch_sign_out() {
         let name = client.find(Locator::Id("name")).await.unwrap();
         name.clear().await.unwrap();
         name.send_keys("Veille modifiée").await.unwrap();
-        client
-            .find(Locator::Id("save-watch"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, "save-watch").await;
         wait_text(&client, "#watch-message", "Enregistré").await;
         assert_eq!(
             client
@@ -349,13 +334,7 @@ async fn sign_in_see_the_demo_crisis_open_a_mention_edit_a_watch_sign_out() {
         client.goto(&format!("{base}/settings")).await.unwrap();
         text_of(&client, "#tokens-h").await;
         screenshot(&client, &artifacts, "settings").await;
-        client
-            .find(Locator::Id("logout"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, "logout").await;
         client
             .wait()
             .at_most(Duration::from_secs(20))
