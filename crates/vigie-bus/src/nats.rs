@@ -122,6 +122,21 @@ impl NatsBus {
         Ok(bus)
     }
 
+    /// Deletes this namespace's streams (raw, detection, dead letters) and everything in
+    /// them, releasing the storage JetStream reserved for them. For tests and for
+    /// decommissioning an installation; a stream that is already gone is not an error.
+    pub async fn delete_streams(&self) -> BusResult<()> {
+        for topic in ["raw", "detect", "dead"] {
+            let name = self.stream_name(topic);
+            match self.js.delete_stream(&name).await {
+                Ok(_) => {}
+                Err(e) if e.to_string().contains("not found") => {}
+                Err(e) => return Err(unavailable(format!("deleting stream {name}: {e}"))),
+            }
+        }
+        Ok(())
+    }
+
     async fn stream(&self, topic: Topic) -> BusResult<stream::Stream> {
         let s = &self.settings;
         let retention = if topic.is_work_queue() {
@@ -389,6 +404,8 @@ mod tests {
         let mut settings = NatsSettings::new(url);
         settings.namespace = format!("t{}_{test}", std::process::id());
         settings.max_messages = 3;
+        // JetStream reserves max_bytes per stream: keep test streams small.
+        settings.max_bytes = 1 << 20;
         settings.ack_wait = Duration::from_secs(2);
         Some(NatsBus::connect(settings).await.unwrap())
     }
@@ -436,6 +453,9 @@ mod tests {
         }
         // Room again.
         bus.publish(Topic::Raw, "d", b"4".to_vec()).await.unwrap();
+        bus.delete_streams().await.unwrap();
+        // Deleting twice is fine.
+        bus.delete_streams().await.unwrap();
     }
 
     #[tokio::test]
@@ -454,5 +474,6 @@ mod tests {
         assert_eq!(dead[0].seq, 12);
         assert_eq!(dead[0].payload, b"{oops");
         assert_eq!(dead[0].reason, "malformed payload: line 1 column 2");
+        bus.delete_streams().await.unwrap();
     }
 }

@@ -150,6 +150,14 @@ pub struct ScaleArgs {
     /// Most raw batches waiting in the bus before the ingest role must wait (bounded backlog).
     #[arg(long, default_value_t = 1_000_000, env = "VIGIE_BUS_MAX_MESSAGES")]
     pub bus_max_messages: i64,
+    /// Most bytes each bus stream holds (raw and detection topics); JetStream reserves this
+    /// much storage per stream when it creates it.
+    #[arg(long, default_value_t = 1 << 30, env = "VIGIE_BUS_MAX_BYTES")]
+    pub bus_max_bytes: i64,
+    /// How long a delivered bus message may stay unacknowledged before it is delivered again
+    /// (after a worker or detector dies, its batches come back after this), e.g. `60s`.
+    #[arg(long, default_value = "60s", value_parser = parse_positive_duration, env = "VIGIE_BUS_ACK_WAIT")]
+    pub bus_ack_wait: std::time::Duration,
     /// Prefix of the bus subjects and streams (`vigie` → `vigie.raw`, `VIGIE_RAW`), so that
     /// several installations can share one NATS server.
     #[arg(long, default_value = "vigie", env = "VIGIE_BUS_NAMESPACE")]
@@ -371,6 +379,15 @@ fn parse_speed(s: &str) -> Result<f64, String> {
         return Err("expected 0 (as fast as possible) or a speed from 0.001 up".into());
     }
     Ok(v)
+}
+
+/// A positive duration (`30s`, `2m`), for `--bus-ack-wait`.
+fn parse_positive_duration(text: &str) -> Result<std::time::Duration, String> {
+    match vigie_config::parse_duration(text) {
+        Ok(d) if d >= std::time::Duration::from_secs(1) => Ok(d),
+        Ok(_) => Err(format!("{text:?}: at least 1s")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -49,6 +49,12 @@ impl Role {
                 bus,
                 "--bus-namespace",
                 ns,
+                // JetStream reserves max-bytes per stream: keep the test's streams small.
+                "--bus-max-bytes",
+                "67108864",
+                // A killed worker's or detector's batches come back after this.
+                "--bus-ack-wait",
+                "20s",
                 "--listen",
                 "127.0.0.1:0",
                 "--event-time",
@@ -65,6 +71,37 @@ impl Role {
             .spawn()
             .unwrap();
         Self { child, log }
+    }
+
+    /// Waits until the role says it serves (its bus and store are connected), failing with
+    /// its log if it exits or takes longer than `limit`.
+    fn wait_ready(&mut self, limit: Duration) {
+        let start = Instant::now();
+        loop {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if log.contains(" role on http://") {
+                return;
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "{} exited ({status}) before serving:\n{log}",
+                    self.log.display()
+                );
+            }
+            assert!(
+                start.elapsed() < limit,
+                "{} not ready after {limit:?}:\n{log}",
+                self.log.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `None` while running, or how it ended and its log.
+    fn exited(&mut self) -> Option<String> {
+        let status = self.child.try_wait().unwrap()?;
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        Some(format!("{} exited ({status}):\n{log}", self.log.display()))
     }
 
     /// SIGKILL: no clean shutdown, no last checkpoint.
@@ -105,14 +142,47 @@ async fn outcome(store: &dyn Store, ws: &WorkspaceId) -> (Vec<LevelChange>, Vec<
     (levels, incidents)
 }
 
-async fn wait_until<F, Fut>(what: &str, limit: Duration, mut done: F)
-where
+/// Every role's log, for failure messages.
+fn all_logs(dir: &Path) -> String {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|p| {
+            let log = std::fs::read_to_string(p).unwrap_or_default();
+            format!("--- {}\n{log}\n", p.display())
+        })
+        .collect()
+}
+
+/// Polls `done` until it holds; fails with every role's log when a role has died or
+/// `limit` has passed.
+async fn wait_until<F, Fut>(
+    what: &str,
+    limit: Duration,
+    roles: &mut [&mut Role],
+    dir: &Path,
+    mut done: F,
+) where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
     let start = Instant::now();
     while !done().await {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        for r in roles.iter_mut() {
+            if let Some(why) = r.exited() {
+                panic!("waiting for {what}: a role died: {why}\n{}", all_logs(dir));
+            }
+        }
+        assert!(
+            start.elapsed() < limit,
+            "timed out waiting for {what} after {limit:?}\n{}",
+            all_logs(dir)
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -165,20 +235,34 @@ async fn roles_over_nats_and_postgres_survive_kills_and_match_the_single_process
     let cut = [total * 2 / 5, total * 7 / 10];
     std::fs::write(&feed, to_jsonl(&mentions[..cut[0]])).unwrap();
 
-    let start = |role: &str, n: usize| Role::start(dir.path(), role, n, &db, &nats, &ns);
-    let detector = start("detector", 0);
+    let ready = Duration::from_secs(120);
+    let start = |role: &str, n: usize| {
+        let mut r = Role::start(dir.path(), role, n, &db, &nats, &ns);
+        r.wait_ready(ready);
+        r
+    };
+    let mut detector = start("detector", 0);
     let mut workers: Vec<Role> = (0..3).map(|i| start("worker", i)).collect();
-    let ingest = start("ingest", 0);
+    let mut ingest = start("ingest", 0);
 
     let count = || {
         let store = store.clone();
         let ws = ws.clone();
         async move { store.count_mentions(&ws).await.unwrap() as usize }
     };
-    wait_until("the first mentions", Duration::from_secs(60), || async {
-        count().await > cut[0] / 4
-    })
-    .await;
+    {
+        let mut roles: Vec<&mut Role> = workers.iter_mut().collect();
+        roles.push(&mut detector);
+        roles.push(&mut ingest);
+        wait_until(
+            "the first mentions",
+            Duration::from_secs(90),
+            &mut roles,
+            dir.path(),
+            || async { count().await > cut[0] / 4 },
+        )
+        .await;
+    }
     // A worker dies mid-stream and comes back.
     workers.remove(0).kill();
     let mut file = std::fs::read_to_string(&feed).unwrap();
@@ -186,20 +270,38 @@ async fn roles_over_nats_and_postgres_survive_kills_and_match_the_single_process
     std::fs::write(&feed, &file).unwrap();
     workers.push(start("worker", 3));
 
-    wait_until("more mentions", Duration::from_secs(60), || async {
-        count().await > cut[0]
-    })
-    .await;
+    {
+        let mut roles: Vec<&mut Role> = workers.iter_mut().collect();
+        roles.push(&mut detector);
+        roles.push(&mut ingest);
+        wait_until(
+            "more mentions",
+            Duration::from_secs(90),
+            &mut roles,
+            dir.path(),
+            || async { count().await > cut[0] },
+        )
+        .await;
+    }
     // The detector dies mid-stream and comes back (restored from its checkpoint).
     detector.kill();
     file.push_str(&to_jsonl(&mentions[cut[1]..]));
     std::fs::write(&feed, &file).unwrap();
-    let detector = start("detector", 1);
+    let mut detector = start("detector", 1);
 
-    wait_until("every mention", Duration::from_secs(90), || async {
-        count().await >= total
-    })
-    .await;
+    {
+        let mut roles: Vec<&mut Role> = workers.iter_mut().collect();
+        roles.push(&mut detector);
+        roles.push(&mut ingest);
+        wait_until(
+            "every mention",
+            Duration::from_secs(120),
+            &mut roles,
+            dir.path(),
+            || async { count().await >= total },
+        )
+        .await;
+    }
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let got = outcome(store.as_ref(), &ws).await;
@@ -219,19 +321,7 @@ async fn roles_over_nats_and_postgres_survive_kills_and_match_the_single_process
                         .collect();
                 format!("levels {levels:#?}\nincidents {incidents:#?}")
             };
-            let mut names: Vec<PathBuf> = std::fs::read_dir(dir.path())
-                .unwrap()
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "log"))
-                .collect();
-            names.sort();
-            let logs: String = names
-                .iter()
-                .map(|p| {
-                    let log = std::fs::read_to_string(p).unwrap_or_default();
-                    format!("--- {}\n{log}\n", p.display())
-                })
-                .collect();
+            let logs = all_logs(dir.path());
             panic!(
                 "the scaled-out run does not match the reference\nscaled: {}\nreference: {}\n{logs}",
                 brief(&got),
@@ -250,4 +340,11 @@ async fn roles_over_nats_and_postgres_survive_kills_and_match_the_single_process
     // Exactly once: the unique key holds every mention once, and nothing is missing.
     assert_eq!(count().await, total);
     assert_eq!(outcome(store.as_ref(), &ws).await, reference);
+
+    // Release the test's streams on the shared server.
+    let mut settings = vigie_bus::NatsSettings::new(nats);
+    settings.namespace = ns;
+    settings.max_bytes = 67_108_864;
+    let bus = vigie_bus::NatsBus::connect(settings).await.unwrap();
+    bus.delete_streams().await.unwrap();
 }

@@ -29,17 +29,21 @@ fn role_name(role: Role) -> &'static str {
 }
 
 /// Connects to the bus, retrying for up to a minute while the server is away.
-async fn connect_bus(
-    url: &str,
-    max_messages: i64,
-    namespace: &str,
-) -> anyhow::Result<Arc<dyn Bus>> {
+async fn connect_bus(url: &str, scale: &crate::cli::ScaleArgs) -> anyhow::Result<Arc<dyn Bus>> {
     if !url.starts_with("nats://") && !url.starts_with("tls://") {
         anyhow::bail!("--bus {url:?}: expected a NATS URL such as nats://127.0.0.1:4222");
     }
+    if scale.bus_max_bytes < 1 << 20 {
+        anyhow::bail!(
+            "--bus-max-bytes {}: at least 1048576 (1 MiB) per stream",
+            scale.bus_max_bytes
+        );
+    }
     let mut settings = NatsSettings::new(url);
-    settings.max_messages = max_messages.max(1);
-    namespace.clone_into(&mut settings.namespace);
+    settings.max_messages = scale.bus_max_messages.max(1);
+    settings.max_bytes = scale.bus_max_bytes;
+    settings.ack_wait = scale.bus_ack_wait;
+    scale.bus_namespace.clone_into(&mut settings.namespace);
     let mut attempt = 0u32;
     loop {
         match NatsBus::connect(settings.clone()).await {
@@ -89,7 +93,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             let url = args.scale.bus.as_deref().with_context(|| {
                 format!("the {name} role needs a bus: --bus nats://HOST:4222 (or VIGIE_BUS_URL)")
             })?;
-            Some(connect_bus(url, args.scale.bus_max_messages, &args.scale.bus_namespace).await?)
+            Some(connect_bus(url, &args.scale).await?)
         }
     };
 
