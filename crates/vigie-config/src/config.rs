@@ -161,9 +161,22 @@ pub struct WorkspaceConfig {
     pub watches: Vec<WatchConfig>,
     /// Where mentions come from, in file order.
     pub sources: Vec<SourceConfig>,
+    /// Functional roles of the crisis organisation (`legal`, `ceo`, `head_of_communication`…)
+    /// → the logins that hold them. Scenarios name these roles as approvers, task owners and
+    /// spokespeople; the server grants them from here, never from what a client claims.
+    pub responsibilities: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl WorkspaceConfig {
+    /// The functional roles `login` holds in this workspace, sorted.
+    pub fn responsibilities_of(&self, login: &str) -> Vec<String> {
+        self.responsibilities
+            .iter()
+            .filter(|(_, logins)| logins.iter().any(|l| l == login))
+            .map(|(role, _)| role.clone())
+            .collect()
+    }
+
     /// The watch with this id.
     pub fn watch(&self, id: &WatchId) -> Option<&WatchConfig> {
         self.watches.iter().find(|w| &w.id == id)

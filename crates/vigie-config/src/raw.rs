@@ -190,6 +190,10 @@ pub(crate) struct WorkspaceForSerialization {
     /// Where mentions come from.
     #[serde(default)]
     pub sources: Vec<Spanned<SourceForSerialization>>,
+    /// Functional roles of the crisis organisation (`legal`, `ceo`…) → the logins holding
+    /// them. Default none.
+    #[serde(default)]
+    pub responsibilities: Option<Spanned<std::collections::BTreeMap<String, Vec<Spanned<String>>>>>,
 }
 
 /// `[[workspaces.watches]]`.

@@ -126,6 +126,24 @@ fn load_reads_a_file_and_names_unreadable_ones() {
 }
 
 #[test]
+fn responsibilities_are_checked_and_looked_up() {
+    let c = parse(&with_watch(""), "vigie.toml").unwrap();
+    assert!(c.workspaces[0].responsibilities.is_empty());
+    let src = "version = 1\n[[workspaces]]\nid = \"acme\"\nname = \"A\"\nresponsibilities = { legal = [\"mona\"], ceo = [\"pat\", \"mona\"] }\n";
+    let c = parse(src, "vigie.toml").unwrap();
+    assert_eq!(c.workspaces[0].responsibilities_of("mona"), ["ceo", "legal"]);
+    assert_eq!(c.workspaces[0].responsibilities_of("pat"), ["ceo"]);
+    assert!(c.workspaces[0].responsibilities_of("rick").is_empty());
+    let e = one_error(&src.replace("ceo =", "\"Chief Exec\" ="));
+    assert_eq!(e.kind, ConfigErrorKind::Value);
+    assert_eq!(e.line, 5);
+    assert!(e.to_string().contains("Chief Exec"), "{e}");
+    let e = one_error(&src.replace("[\"mona\"]", "[\" \"]"));
+    assert_eq!(e.line, 5);
+    assert!(e.to_string().contains("legal[0]"), "{e}");
+}
+
+#[test]
 fn syntax_error_points_at_the_line() {
     let e = one_error("version = 1\n[server\nlisten = \"x\"\n");
     assert_eq!(e.kind, ConfigErrorKind::Syntax);

@@ -48,12 +48,14 @@ pub(crate) fn validate(
         let id = v.slug(&ws.id, &format!("{path}.id"), WorkspaceId::new);
         v.unique(&mut seen, &ws.id, &format!("{path}.id"), "workspace id");
         let workspace = v.workspace(i, ws, &path);
+        let responsibilities = v.responsibilities(ws, &path);
         if let (Some(id), Some((name, watches, sources))) = (id, workspace) {
             workspaces.push(WorkspaceConfig {
                 id,
                 name,
                 watches,
                 sources,
+                responsibilities,
             });
         }
     }
@@ -242,6 +244,54 @@ impl Validator<'_, '_> {
             }
         }
         Some((name?, watches, sources))
+    }
+
+    /// `responsibilities = { legal = ["mona"], ceo = ["pat"] }`: role names are lowercase
+    /// `a-z 0-9 _` (as scenarios write them), logins are non-empty.
+    fn responsibilities(
+        &mut self,
+        raw: &WorkspaceForSerialization,
+        path: &str,
+    ) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut out = std::collections::BTreeMap::new();
+        let Some(map) = &raw.responsibilities else {
+            return out;
+        };
+        for (role, logins) in map.get_ref() {
+            let role_ok = !role.is_empty()
+                && role.len() <= 64
+                && role
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !role_ok {
+                let span = logins.first().map_or_else(|| map.span(), Spanned::span);
+                self.push(
+                    span,
+                    format!("{path}.responsibilities.{role}"),
+                    Kind::Value,
+                    format!(
+                        "role {role:?}: use 1 to 64 lowercase letters, digits or '_' (e.g. legal, head_of_communication)"
+                    ),
+                );
+                continue;
+            }
+            let mut held = Vec::new();
+            for (k, login) in logins.iter().enumerate() {
+                let l = login.get_ref().trim();
+                if l.is_empty() {
+                    self.push(
+                        login.span(),
+                        format!("{path}.responsibilities.{role}[{k}]"),
+                        Kind::Value,
+                        "a login cannot be empty".to_owned(),
+                    );
+                } else if !held.iter().any(|h: &String| h == l) {
+                    held.push(l.to_owned());
+                }
+            }
+            out.insert(role.clone(), held);
+        }
+        out
     }
 
     fn watch(&mut self, raw: &WatchForSerialization, path: &str) -> Option<WatchConfig> {

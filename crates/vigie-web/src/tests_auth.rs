@@ -196,6 +196,68 @@ async fn no_route_reaches_another_workspace() {
     assert_eq!(body["items"].as_array().unwrap().len(), 1);
 }
 
+/// Routes without `{ws}` in their path: a workspace named in the body needs membership,
+/// and installation-wide on-call data needs a role somewhere.
+#[tokio::test]
+async fn routes_without_a_workspace_in_the_path_are_scoped_too() {
+    let (app, _store, _dir) = seeded_app().await;
+    let check = |login: &str, ws: &str| {
+        Request::post("/api/v1/policy/check")
+            .header("authorization", format!("Bearer {}", token_of(login)))
+            .header("content-type", "application/json")
+            .body(Body::from(
+                serde_json::json!({"text": "Nous sommes désolés.", "workspace": ws}).to_string(),
+            ))
+            .unwrap()
+    };
+    // alice is a member of acme only: globex's policy looks like a workspace that does
+    // not exist.
+    let (status, _, body) = send_raw(&app, check("alice", "globex")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status2, _, body2) = send_raw(&app, check("alice", "nope")).await;
+    assert_eq!(status2, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body.to_string().replace("globex", "WS"),
+        body2.to_string().replace("nope", "WS")
+    );
+    let (status, _, body) = send_raw(&app, check("alice", "acme")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, body) = send_raw(&app, check("gus", "globex")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Rotations (names, override reasons) need at least responder somewhere; channel
+    // health (which may call every endpoint) needs admin. Without the on-call service the
+    // allowed calls answer 503, never 403.
+    for (login, uri, expected) in [
+        ("vera", "/api/v1/mobilize/oncall", StatusCode::FORBIDDEN),
+        ("vera", "/api/v1/mobilize/rotations", StatusCode::FORBIDDEN),
+        ("nobody", "/api/v1/mobilize/oncall", StatusCode::FORBIDDEN),
+        (
+            "rick",
+            "/api/v1/mobilize/oncall",
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        (
+            "mona",
+            "/api/v1/mobilize/notifiers/health",
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "rick",
+            "/api/v1/mobilize/notifiers/health",
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "alice",
+            "/api/v1/mobilize/notifiers/health",
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+    ] {
+        let (status, _, body) = send_raw(&app, request(&Method::GET, uri, login)).await;
+        assert_eq!(status, expected, "{login} {uri}: {body}");
+    }
+}
+
 #[tokio::test]
 async fn credentials_are_required_and_checked() {
     let (app, store, _dir) = seeded_app().await;

@@ -188,10 +188,9 @@ impl Notifier for HttpNotifier {
                 r.body(body)
             }
         };
-        let response = request
-            .send()
-            .await
-            .map_err(|e| NotifyError::Retryable(format!("{url}: {e}")))?;
+        let response = request.send().await.map_err(|e| {
+            NotifyError::Retryable(format!("{}: {}", endpoint(&url), e.without_url()))
+        })?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         classify(status, &text)
@@ -204,7 +203,25 @@ impl Notifier for HttpNotifier {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| NotifyError::Retryable(format!("{}: {e}", self.url)))
+            .map_err(|e| {
+                NotifyError::Retryable(format!("{}: {}", endpoint(&self.url), e.without_url()))
+            })
+    }
+}
+
+/// The scheme and host of an endpoint, for errors: incoming-webhook URLs (Slack, Teams,
+/// Mattermost) and ntfy topics carry their secret in the path, and errors are shown in the
+/// API and the logs.
+fn endpoint(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => match u.host_str() {
+            Some(host) => match u.port() {
+                Some(port) => format!("{}://{host}:{port}/…", u.scheme()),
+                None => format!("{}://{host}/…", u.scheme()),
+            },
+            None => "(endpoint)".to_owned(),
+        },
+        Err(_) => "(endpoint)".to_owned(),
     }
 }
 
@@ -344,6 +361,34 @@ mod tests {
     use super::*;
     use crate::message::tests::sample;
     use vigie_config::MessageLanguage;
+
+    #[test]
+    fn errors_name_the_host_never_the_secret_path() {
+        assert_eq!(
+            endpoint("https://hooks.slack.com/services/T000/B000/XXXXSECRET"),
+            "https://hooks.slack.com/…"
+        );
+        assert_eq!(
+            endpoint("http://127.0.0.1:9/topic-secret"),
+            "http://127.0.0.1:9/…"
+        );
+        assert_eq!(endpoint("not a url"), "(endpoint)");
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_does_not_leak_the_url() {
+        // Port 9 (discard) is closed on the test machines: the request fails to connect.
+        let n = HttpNotifier::new(
+            Flavor::Slack,
+            "http://127.0.0.1:9/services/T000/B000/XXXXSECRET",
+            None,
+            None,
+        )
+        .unwrap();
+        let err = n.healthcheck().await.unwrap_err().to_string();
+        assert!(!err.contains("XXXXSECRET"), "{err}");
+        assert!(err.contains("127.0.0.1:9"), "{err}");
+    }
 
     #[test]
     fn payloads_follow_each_receivers_format() {

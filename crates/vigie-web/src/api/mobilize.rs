@@ -92,6 +92,20 @@ fn actor(user: &Ext<CurrentUser>, headers: &HeaderMap, minimum: Role) -> Result<
     }
 }
 
+/// The on-call routes without a workspace in their path serve installation-wide data
+/// (rotations with names and override reasons; channel health with error texts): they need
+/// the role `minimum` in at least one workspace (403 otherwise).
+fn require_somewhere(user: &Ext<CurrentUser>, minimum: Role) -> Result<(), ApiError> {
+    match user {
+        Some(Extension(u)) if u.roles.iter().any(|(_, r)| r.at_least(minimum)) => Ok(()),
+        Some(Extension(_)) => Err(ApiError::forbidden(format!(
+            "this needs the {} role in at least one workspace",
+            minimum.as_str()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The incident `id` of workspace `ws` (404 when it belongs to another workspace).
 async fn incident_of(
     m: &Mobilizer,
@@ -281,7 +295,15 @@ async fn dead_letters(
     let ws = workspace(&state, &ws).await?;
     let Query(q) = q.map_err(query_rejection)?;
     let limit = limit_param(q.limit.as_deref(), 50, 1000)?;
-    let items = m.dead_letters(&ws, limit).await.map_err(api_error)?;
+    let mut items = m.dead_letters(&ws, limit).await.map_err(api_error)?;
+    // The signed acknowledgement link acts for its recipient: never show it to others.
+    for d in &mut items {
+        if let Some(url) = d.message.get_mut("ack_url")
+            && !url.is_null()
+        {
+            *url = serde_json::Value::String("(withheld)".into());
+        }
+    }
     Ok(Json(Items { items }))
 }
 
@@ -307,8 +329,10 @@ struct OnCallAnswer {
 
 async fn on_call(
     m: Ext<Mobilizer>,
+    user: Ext<CurrentUser>,
     q: Result<Query<AtQuery>, QueryRejection>,
 ) -> Result<Json<OnCallAnswer>, ApiError> {
+    require_somewhere(&user, Role::Responder)?;
     let m = service(&m)?;
     let Query(q) = q.map_err(query_rejection)?;
     let at = at_param(m, q.at.as_deref())?;
@@ -327,8 +351,10 @@ struct RotationView {
 
 async fn rotations(
     m: Ext<Mobilizer>,
+    user: Ext<CurrentUser>,
     q: Result<Query<AtQuery>, QueryRejection>,
 ) -> Result<Json<Items<RotationView>>, ApiError> {
+    require_somewhere(&user, Role::Responder)?;
     let m = service(&m)?;
     let Query(q) = q.map_err(query_rejection)?;
     let at = at_param(m, q.at.as_deref())?;
@@ -354,8 +380,11 @@ struct HealthQuery {
 
 async fn health(
     m: Ext<Mobilizer>,
+    user: Ext<CurrentUser>,
     q: Result<Query<HealthQuery>, QueryRejection>,
 ) -> Result<Json<Items<ChannelHealth>>, ApiError> {
+    // `?check=true` makes the server call every channel: admins only.
+    require_somewhere(&user, Role::Admin)?;
     let m = service(&m)?;
     let Query(q) = q.map_err(query_rejection)?;
     Ok(Json(Items {

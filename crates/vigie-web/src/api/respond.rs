@@ -8,11 +8,12 @@
 //! present, and no publishing accounts.
 //!
 //! **Who acts.** The user comes from the authentication guard ([`CurrentUser`]): name =
-//! login, and the functional roles of the crisis organisation (`ceo`, `legal`,
-//! `community_manager`…) from the `X-Vigie-Roles` header (comma-separated) together with
-//! the workspace role (`admin`, `manager`…). Approving also needs the workspace role
-//! `manager` or above, so a responder cannot approve by claiming a role. Without the guard
-//! (tests, embedded use) the name comes from `X-Vigie-User`.
+//! login, roles = the workspace role (`admin`, `manager`…) and the functional roles of the
+//! crisis organisation (`ceo`, `legal`, `community_manager`…) that the workspace's
+//! `responsibilities` in the configuration give to that login. What the client sends is
+//! never trusted for roles. Approving also needs the workspace role `manager` or above.
+//! Without the guard (embedded use, library tests) the name and roles come from the
+//! `X-Vigie-User` and `X-Vigie-Roles` headers.
 //!
 //! The audit log has only a `GET` route: nothing in the API can change or delete it (and
 //! the database refuses it too).
@@ -142,7 +143,11 @@ fn base_engine(state: &AppState) -> Result<Engine, ApiError> {
 }
 
 /// Who acts (see the module documentation).
-fn actor(user: &Ext<CurrentUser>, headers: &HeaderMap) -> Result<Actor, ApiError> {
+fn actor(
+    state: &AppState,
+    user: &Ext<CurrentUser>,
+    headers: &HeaderMap,
+) -> Result<Actor, ApiError> {
     let header = |name: &str| {
         headers
             .get(name)
@@ -150,24 +155,36 @@ fn actor(user: &Ext<CurrentUser>, headers: &HeaderMap) -> Result<Actor, ApiError
             .map(str::trim)
             .filter(|v| !v.is_empty())
     };
-    let mut roles: Vec<String> = header("x-vigie-roles")
-        .unwrap_or_default()
-        .split(',')
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty())
-        .collect();
-    let name = match user {
+    match user {
+        // Authenticated: the workspace role from the membership and the functional roles
+        // from the workspace's `responsibilities`; nothing the client says is trusted.
         Some(Extension(u)) => {
-            if let Some((_, role)) = &u.workspace {
+            let mut roles = Vec::new();
+            if let Some((ws, role)) = &u.workspace {
                 roles.push(role.as_str().to_owned());
+                if let Some(config) = state.config.workspace(ws) {
+                    roles.extend(config.responsibilities_of(&u.user.login));
+                }
             }
-            u.user.login.clone()
+            Ok(Actor {
+                name: u.user.login.clone(),
+                roles,
+            })
         }
-        None => header("x-vigie-user")
-            .ok_or_else(|| ApiError::unauthorized("say who you are (X-Vigie-User)"))?
-            .to_owned(),
-    };
-    Ok(Actor { name, roles })
+        // Embedded use without the authentication guard (library tests): the caller is
+        // trusted to say who acts and in which roles.
+        None => Ok(Actor {
+            name: header("x-vigie-user")
+                .ok_or_else(|| ApiError::unauthorized("say who you are (X-Vigie-User)"))?
+                .to_owned(),
+            roles: header("x-vigie-roles")
+                .unwrap_or_default()
+                .split(',')
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty())
+                .collect(),
+        }),
+    }
 }
 
 /// Approving needs the workspace role `manager` or above when users are authenticated.
@@ -208,10 +225,21 @@ struct CheckAnswer {
 async fn policy_check(
     State(state): State<AppState>,
     ext: Ext<Engine>,
+    user: Ext<CurrentUser>,
     ApiJson(body): ApiJson<CheckBody>,
 ) -> Result<Json<CheckAnswer>, ApiError> {
     let ws = match body.workspace.as_deref() {
-        Some(raw) => Some(workspace(&state, raw).await?),
+        Some(raw) => {
+            let ws = workspace(&state, raw).await?;
+            // A workspace's policy quotes its confidential terms: members only, and the
+            // same 404 as for a workspace that does not exist.
+            if let Some(Extension(u)) = &user
+                && u.role_in(&ws).is_none()
+            {
+                return Err(ApiError::not_found(format!("unknown workspace {raw:?}")));
+            }
+            Some(ws)
+        }
         None => None,
     };
     run_check(&state, ext, ws, body)
@@ -293,7 +321,7 @@ async fn create_scenario(
 ) -> Result<Response, ApiError> {
     let ws = workspace(&state, &ws).await?;
     require_approver(&user)?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     let engine = engine(&state, ext)?;
     if engine.scenario(&ws, &scenario.id).await.is_ok() {
         return Err(ApiError {
@@ -324,7 +352,7 @@ async fn put_scenario(
             scenario.id
         )));
     }
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     engine(&state, ext)?
         .save_scenario(&ws, &scenario, &actor)
         .await
@@ -341,7 +369,7 @@ async fn delete_scenario(
 ) -> Result<axum::http::StatusCode, ApiError> {
     let ws = workspace(&state, &ws).await?;
     require_approver(&user)?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     engine(&state, ext)?
         .delete_scenario(&ws, &id, &actor)
         .await
@@ -381,7 +409,7 @@ async fn acknowledge(
     Path((ws, id)): Path<(String, i64)>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     let ws = workspace(&state, &ws).await?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     engine(&state, ext)?
         .acknowledge(&ws, id, &actor)
         .await
@@ -408,7 +436,7 @@ async fn activate(
     ApiJson(body): ApiJson<ActivateBody>,
 ) -> Result<Response, ApiError> {
     let ws = workspace(&state, &ws).await?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     let activation = engine(&state, ext)?
         .activate(
             &ws,
@@ -530,7 +558,7 @@ async fn decision(
     ApiJson(body): ApiJson<TextBody>,
 ) -> Result<Json<vigie_respond::CrisisRoom>, ApiError> {
     let ws = workspace(&state, &ws).await?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     let room = engine(&state, ext)?
         .add_decision(&ws, id, &body.text, &actor)
         .await
@@ -556,7 +584,7 @@ async fn close_room(
 ) -> Result<Json<vigie_respond::CrisisRoom>, ApiError> {
     let ws = workspace(&state, &ws).await?;
     require_approver(&user)?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     let room = engine(&state, ext)?
         .close_room(&ws, id, &body.note, body.lessons, &actor)
         .await
@@ -579,7 +607,7 @@ async fn lessons(
     ApiJson(body): ApiJson<LessonsBody>,
 ) -> Result<Json<vigie_respond::CrisisRoom>, ApiError> {
     let ws = workspace(&state, &ws).await?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     let room = engine(&state, ext)?
         .set_lessons(&ws, id, &body.lessons, &actor)
         .await
@@ -604,7 +632,7 @@ async fn update_task(
     ApiJson(body): ApiJson<TaskBody>,
 ) -> Result<Json<vigie_respond::Task>, ApiError> {
     let ws = workspace(&state, &ws).await?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     let task = engine(&state, ext)?
         .set_task(&ws, id, body.done, body.assignee, &actor)
         .await
@@ -674,7 +702,7 @@ async fn inbox_bulk(
     ApiJson(body): ApiJson<BulkBody>,
 ) -> Result<Json<Items<InboxItem>>, ApiError> {
     let ws = workspace(&state, &ws).await?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     if body.ids.len() > 1000 {
         return Err(ApiError::bad_request("at most 1000 items per bulk action"));
     }
@@ -732,7 +760,7 @@ async fn create_draft(
     ApiJson(body): ApiJson<NewDraftBody>,
 ) -> Result<Response, ApiError> {
     let ws = workspace(&state, &ws).await?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     let draft = engine(&state, ext)?
         .create_draft(
             &ws,
@@ -771,7 +799,7 @@ async fn edit_draft(
     ApiJson(body): ApiJson<TextBody>,
 ) -> Result<Json<vigie_respond::Draft>, ApiError> {
     let ws = workspace(&state, &ws).await?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     let d = engine(&state, ext)?
         .edit_draft(&ws, id, &body.text, &actor)
         .await
@@ -787,7 +815,7 @@ async fn submit(
     Path((ws, id)): Path<(String, i64)>,
 ) -> Result<Json<vigie_respond::Draft>, ApiError> {
     let ws = workspace(&state, &ws).await?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     let d = engine(&state, ext)?
         .submit(&ws, id, &actor)
         .await
@@ -812,7 +840,7 @@ async fn approve(
 ) -> Result<Json<vigie_respond::Draft>, ApiError> {
     let ws = workspace(&state, &ws).await?;
     require_approver(&user)?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     // The body is optional: `{}` or `{"comment": "…"}`.
     let comment = if body.is_empty() {
         None
@@ -838,7 +866,7 @@ async fn return_draft(
 ) -> Result<Json<vigie_respond::Draft>, ApiError> {
     let ws = workspace(&state, &ws).await?;
     require_approver(&user)?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     let d = engine(&state, ext)?
         .review(&ws, id, false, body.comment, &actor)
         .await
@@ -861,7 +889,7 @@ async fn publish(
     ApiJson(body): ApiJson<PublishBody>,
 ) -> Result<Json<vigie_respond::Draft>, ApiError> {
     let ws = workspace(&state, &ws).await?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     let d = engine(&state, ext)?
         .publish(&ws, id, &body.account, &actor)
         .await
@@ -884,7 +912,7 @@ async fn mark_sent(
     ApiJson(body): ApiJson<SentBody>,
 ) -> Result<Json<vigie_respond::Draft>, ApiError> {
     let ws = workspace(&state, &ws).await?;
-    let actor = actor(&user, &headers)?;
+    let actor = actor(&state, &user, &headers)?;
     let d = engine(&state, ext)?
         .mark_sent(&ws, id, &body.link, &actor)
         .await
@@ -978,7 +1006,11 @@ mod tests {
         let config = vigie_config::parse(
             &CONFIG
                 .replace("max_body_bytes = 64", "max_body_bytes = 65536")
-                .replace("\"200ms\"", "\"10s\""),
+                .replace("\"200ms\"", "\"10s\"")
+                .replace(
+                    "name = \"ACME\"\n",
+                    "name = \"ACME\"\nresponsibilities = { head_of_communication = [\"mona\"], community_manager = [\"rick\"] }\n",
+                ),
             "test.toml",
         )
         .unwrap();
@@ -1153,22 +1185,28 @@ mod tests {
         )
         .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+        // An admin who does not hold the role in the configuration cannot claim it.
         let (status, _) = call(
             &app,
             "POST",
             &format!("{base}/drafts/{id}/approve"),
-            "mona",
-            "",
+            "alice",
+            "head_of_communication",
             None,
         )
         .await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "mona holds no approver role");
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "a role claimed in X-Vigie-Roles is not trusted"
+        );
+        // mona holds head_of_communication through the workspace's responsibilities.
         let (status, body) = call(
             &app,
             "POST",
             &format!("{base}/drafts/{id}/approve"),
             "mona",
-            "head_of_communication",
+            "",
             Some(json!({"comment": "ok"})),
         )
         .await;
