@@ -131,7 +131,10 @@ fn responsibilities_are_checked_and_looked_up() {
     assert!(c.workspaces[0].responsibilities.is_empty());
     let src = "version = 1\n[[workspaces]]\nid = \"acme\"\nname = \"A\"\nresponsibilities = { legal = [\"mona\"], ceo = [\"pat\", \"mona\"] }\n";
     let c = parse(src, "vigie.toml").unwrap();
-    assert_eq!(c.workspaces[0].responsibilities_of("mona"), ["ceo", "legal"]);
+    assert_eq!(
+        c.workspaces[0].responsibilities_of("mona"),
+        ["ceo", "legal"]
+    );
     assert_eq!(c.workspaces[0].responsibilities_of("pat"), ["ceo"]);
     assert!(c.workspaces[0].responsibilities_of("rick").is_empty());
     let e = one_error(&src.replace("ceo =", "\"Chief Exec\" ="));

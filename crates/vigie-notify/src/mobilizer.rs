@@ -178,9 +178,13 @@ impl Mobilizer {
         let mut state = self.inner.state.lock().await;
         for r in &records {
             let m = MobilizedIncident::from_record(r)?;
-            state
+            // A watch may have an older incident still open (awaiting its resolution note):
+            // the newest one follows the watch.
+            let slot = state
                 .by_watch
-                .insert((m.workspace.to_string(), m.watch.to_string()), m.id);
+                .entry((m.workspace.to_string(), m.watch.to_string()))
+                .or_insert(m.id);
+            *slot = (*slot).max(m.id);
             state.open.insert(m.id, m);
         }
         Ok(records.len())
@@ -260,7 +264,31 @@ impl Mobilizer {
         let now = self.now();
         let mut state = self.inner.state.lock().await;
         let key = (change.workspace.to_string(), change.watch.to_string());
-        let existing = state.by_watch.get(&key).copied();
+        let mut existing = state.by_watch.get(&key).copied();
+        // A watch that had returned to calm and leaves it again starts a new crisis, as
+        // detection starts a new incident: a new incident, with its own escalation and
+        // answer deadline. The previous one stays open until someone resolves it with a
+        // note, and its timeline says where the story went on.
+        if change.to > CrisisLevel::Calm
+            && let Some(id) = existing
+            && let Some(old) = state.open.get(&id)
+            && old.level == CrisisLevel::Calm
+        {
+            let mut old = old.clone();
+            old.push(
+                now,
+                EntryKind::Comment,
+                None,
+                format!(
+                    "the watch left calm again (level {}): a new incident follows it",
+                    change.to
+                ),
+            );
+            self.save(&mut old).await?;
+            state.open.insert(id, old);
+            state.by_watch.remove(&key);
+            existing = None;
+        }
         if existing.is_none() && change.to == CrisisLevel::Calm {
             return Ok(0);
         }

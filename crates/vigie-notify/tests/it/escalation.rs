@@ -282,6 +282,81 @@ async fn quiet_hours_hold_alerts_but_not_crises_and_flapping_is_told_once() {
     );
 }
 
+/// calm → alert → calm → alert: the second crisis is a new incident that escalates and
+/// runs its own answer deadline, and the first one says where the story went on.
+#[tokio::test]
+async fn a_second_crisis_after_calm_is_a_new_incident_that_escalates_again() {
+    let rx = HttpReceiver::start().await;
+    let t0 = ts("2026-01-05T09:00:00Z");
+    let clock = Arc::new(ManualClock::new(t0));
+    let mut config = escalation_config(&rx, 1);
+    config.dedup_window = std::time::Duration::from_secs(600);
+    let (m, _store) = mobilizer(config, clock.clone()).await;
+    let first = m.on_level_change(&change(t0, 0, 2)).await.unwrap();
+    m.flush().await;
+    assert_eq!(
+        rx.received("/p/alice").len(),
+        1,
+        "step 1: the on-call responder"
+    );
+    clock.set(t0.plus_minutes(5));
+    m.on_level_change(&change(t0.plus_minutes(5), 2, 0))
+        .await
+        .unwrap();
+    let i = m.incident(first).await.unwrap();
+    assert_eq!(
+        i.escalation.as_ref().unwrap().stopped.as_deref(),
+        Some("back to calm")
+    );
+    // The first incident's answer deadline still runs (the public saw the crisis): its
+    // warning reaches the next step's person even though the watch is calm.
+    clock.set(t0.plus_minutes(31));
+    m.tick().await.unwrap();
+    m.flush().await;
+    let bob_before = rx.received("/p/bob").len();
+    assert_eq!(bob_before, 1, "the first incident's SLA warning");
+
+    // Two days later the watch leaves calm again.
+    let t1 = t0.plus_minutes(2 * 24 * 60);
+    clock.set(t1);
+    let second = m.on_level_change(&change(t1, 0, 2)).await.unwrap();
+    assert_ne!(second, first);
+    m.flush().await;
+    assert_eq!(rx.received("/ops").len(), 2, "the route is told again");
+    assert_eq!(
+        rx.received("/p/alice").len(),
+        2,
+        "escalation restarts at step 1"
+    );
+    clock.set(t1.plus_minutes(10));
+    m.tick().await.unwrap();
+    m.flush().await;
+    assert_eq!(
+        rx.received("/p/bob").len(),
+        bob_before + 1,
+        "and moves to step 2"
+    );
+    let new = m.incident(second).await.unwrap();
+    let deadline = new.sla.as_ref().unwrap().deadline;
+    assert!(deadline > t1, "its own answer deadline: {deadline}");
+    assert_eq!(new.opened_at, t1);
+    let old = m.incident(first).await.unwrap();
+    assert_eq!(
+        old.status,
+        Status::Open,
+        "resolved only by a person, with a note"
+    );
+    assert!(
+        old.timeline
+            .iter()
+            .any(|e| e.text.contains("a new incident follows it")),
+        "{:?}",
+        old.timeline
+    );
+    // Signals now join the new incident.
+    assert_eq!(m.open_incidents().await.len(), 2);
+}
+
 #[tokio::test]
 async fn incidents_survive_a_restart() {
     let rx = HttpReceiver::start().await;
