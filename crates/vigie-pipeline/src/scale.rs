@@ -379,7 +379,9 @@ impl WorkerCtx {
             Ok(x) => x,
             Err(e) => {
                 telemetry::store_error();
-                if d.delivered >= self.max_deliveries {
+                // An unreachable database is not the message's fault: it waits in the bus
+                // (bounded) for as long as the outage lasts, never dead-lettered for it.
+                if d.delivered >= self.max_deliveries && !e.is_unavailable() {
                     self.skip(
                         d,
                         &format!("cannot be stored after {} deliveries: {e}", d.delivered),

@@ -50,6 +50,29 @@ impl StoreError {
         matches!(self, Self::Invalid { .. })
     }
 
+    /// `true` when the database could not be reached or went away (connection refused or
+    /// reset, pool timed out, server shutting down or starting): the same call can succeed
+    /// later, so a message that failed only for this must never be treated as poison.
+    pub fn is_unavailable(&self) -> bool {
+        let source = match self {
+            Self::Connect { .. } => return true,
+            Self::Query { source, .. } => source,
+            _ => return false,
+        };
+        match source {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+                // Class 08: connection exception; 57P01-57P03: shutdown, crash, starting up.
+                c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+            }),
+            _ => false,
+        }
+    }
+
     /// Wraps a driver error with the operation that failed.
     pub(crate) fn query(operation: &'static str) -> impl Fn(sqlx::Error) -> Self + Copy {
         move |source| Self::Query { operation, source }
@@ -80,5 +103,20 @@ mod tests {
                 .to_string()
                 .starts_with("database error during count mentions")
         );
+    }
+
+    #[test]
+    fn only_an_unreachable_database_is_unavailable() {
+        let io = StoreError::query("insert mentions")(sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        assert!(io.is_unavailable());
+        assert!(StoreError::query("insert mentions")(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(!StoreError::query("count mentions")(sqlx::Error::RowNotFound).is_unavailable());
+        let corrupt = StoreError::Corrupt {
+            what: "mention",
+            detail: "y".into(),
+        };
+        assert!(!corrupt.is_unavailable());
     }
 }

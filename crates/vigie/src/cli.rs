@@ -80,8 +80,9 @@ pub struct DemoArgs {
     /// Seed of the generated story: the same seed prints the same timeline.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Replay speed: story seconds per real second (3600 = one hour per second). 0 replays
-    /// as fast as possible.
+    /// Replay speed from one story hour before the trigger post: story seconds per real
+    /// second (60 = one minute per second; the days of chatter before are replayed at
+    /// once). 0 replays everything as fast as possible.
     #[arg(long, default_value_t = 0.0, value_parser = parse_speed)]
     pub speed: f64,
     /// Days of ordinary chatter before the crisis (at least 2).
@@ -98,8 +99,8 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub details: bool,
     /// Serve the web dashboard on 127.0.0.1 while and after the replay, with a demo admin
-    /// whose random password is printed, until Ctrl-C. Use `--speed 3600` to watch the
-    /// crisis unfold live.
+    /// whose random password is printed, until Ctrl-C. Use `--speed 60` to watch the
+    /// crisis unfold live (level 3 about half a minute after the trigger post).
     #[arg(long)]
     pub serve: bool,
     /// Port of `--serve` (0 picks a free one).

@@ -57,17 +57,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .await?;
     let ingest = pipeline.ingest();
 
-    let started = Instant::now();
     let bar = progress(scenario.mentions.len() as u64, "replaying");
-    let first = scenario
-        .mentions
-        .first()
-        .map_or(Timestamp::default(), |m| m.published_at);
+    // The days of chatter go in at once; the story is played at `--speed` from one hour
+    // before the trigger post, so a watcher sees the crisis build up.
+    let live_from = scenario.onset.plus_minutes(-60);
+    let mut started: Option<Instant> = None;
+    let replay_started = Instant::now();
     for batch in scenario.mentions.chunks(BATCH) {
         if args.speed > 0.0
             && let Some(m) = batch.first()
+            && m.published_at >= live_from
         {
-            let story_secs = m.published_at.millis_since(first) as f64 / 1000.0;
+            let started = *started.get_or_insert_with(Instant::now);
+            let story_secs = m.published_at.millis_since(live_from) as f64 / 1000.0;
             let due = Duration::try_from_secs_f64(story_secs / args.speed).unwrap_or(Duration::MAX);
             if let Some(wait) = due.checked_sub(started.elapsed()) {
                 tokio::time::sleep(wait).await;
@@ -86,7 +88,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     drop(ingest);
     let report = pipeline.shutdown().await?;
     bar.finish_and_clear();
-    let elapsed = started.elapsed().as_secs_f64();
+    let elapsed = replay_started.elapsed().as_secs_f64();
     eprintln!(
         "(replayed {} mentions in {elapsed:.1} s: {:.0} mentions/s through the whole chain)",
         report.received,

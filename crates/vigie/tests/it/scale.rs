@@ -187,57 +187,138 @@ async fn wait_until<F, Fut>(
     }
 }
 
+/// What both scale tests share: the demo stream, the single-process reference outcome,
+/// and a PostgreSQL schema, a bus namespace and a configuration following `feed.jsonl`.
+struct Setup {
+    mentions: Vec<vigie_model::Mention>,
+    ws: WorkspaceId,
+    reference: (Vec<LevelChange>, Vec<Incident>),
+    store: Arc<PostgresStore>,
+    db: String,
+    ns: String,
+    feed: PathBuf,
+}
+
+impl Setup {
+    async fn new(dir: &Path, pg: &str) -> Self {
+        let mentions = generate(&DemoOptions {
+            chatter_days: 2,
+            ..DemoOptions::default()
+        })
+        .mentions;
+        let ws = WorkspaceId::new("orsane").unwrap();
+
+        // The reference: the same stream through the single process, into SQLite.
+        std::fs::write(dir.join("all.jsonl"), to_jsonl(&mentions)).unwrap();
+        let out = vigie(dir, &["import", "all.jsonl", "--database", "reference.db"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let reference_store =
+            vigie_store::open_store(&dir.join("reference.db").display().to_string())
+                .await
+                .unwrap();
+        let reference = outcome(reference_store.as_ref(), &ws).await;
+        assert!(!reference.0.is_empty(), "the story must change levels");
+
+        // The scaled-out run: its own PostgreSQL schema and NATS namespace.
+        let schema = unique("vigie_scale").replace('-', "_");
+        let store = Arc::new(PostgresStore::connect_temporary(pg, &schema).await.unwrap());
+        store.migrate().await.unwrap();
+        let sep = if pg.contains('?') { '&' } else { '?' };
+        let db = format!("{pg}{sep}options=-c%20search_path%3D{schema}");
+        let ns = schema.replace('_', "-");
+        let config = format!(
+            "{}\n[[workspaces.sources]]\ntype = \"jsonl\"\nid = \"feed\"\npath = \"feed.jsonl\"\npoll_interval = \"100ms\"\n",
+            vigie_config::EMBEDDED_DEFAULT_TOML
+        );
+        std::fs::write(dir.join("vigie.toml"), config).unwrap();
+        Self {
+            mentions,
+            ws,
+            reference,
+            store,
+            db,
+            ns,
+            feed: dir.join("feed.jsonl"),
+        }
+    }
+
+    async fn count(&self) -> usize {
+        self.store.count_mentions(&self.ws).await.unwrap() as usize
+    }
+
+    /// Appends `range` of the stream to the followed file.
+    fn feed(&self, range: std::ops::Range<usize>) {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.feed)
+            .unwrap();
+        f.write_all(to_jsonl(&self.mentions[range]).as_bytes())
+            .unwrap();
+    }
+
+    /// Waits until the levels and incidents equal the single-process run's.
+    async fn wait_for_reference(&self, dir: &Path) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let got = outcome(self.store.as_ref(), &self.ws).await;
+            if got == self.reference {
+                return;
+            }
+            if Instant::now() > deadline {
+                let brief = |o: &(Vec<LevelChange>, Vec<Incident>)| {
+                    let levels: Vec<String> =
+                        o.0.iter()
+                            .map(|c| {
+                                format!("{} {} {}→{}", c.watch, c.at, c.from.as_u8(), c.to.as_u8())
+                            })
+                            .collect();
+                    let incidents: Vec<String> = o
+                        .1
+                        .iter()
+                        .map(|i| format!("{} {} {} events", i.watch, i.opened_at, i.timeline.len()))
+                        .collect();
+                    format!("levels {levels:#?}\nincidents {incidents:#?}")
+                };
+                panic!(
+                    "the scaled-out run does not match the reference\nscaled: {}\nreference: {}\n{}",
+                    brief(&got),
+                    brief(&self.reference),
+                    all_logs(dir)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Exactly once: the unique key holds every mention once, nothing is missing, and the
+    /// outcome is the reference's. Then the test's streams are released.
+    async fn finish(&self, bus_url: &str) {
+        assert_eq!(self.count().await, self.mentions.len());
+        assert_eq!(outcome(self.store.as_ref(), &self.ws).await, self.reference);
+        let mut settings = vigie_bus::NatsSettings::new(bus_url);
+        settings.namespace.clone_from(&self.ns);
+        settings.max_bytes = 67_108_864;
+        let bus = vigie_bus::NatsBus::connect(settings).await.unwrap();
+        bus.delete_streams().await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_over_nats_and_postgres_survive_kills_and_match_the_single_process_run() {
     let (Some(pg), Some(nats)) = (postgres_url(), nats_url()) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let mentions = generate(&DemoOptions {
-        chatter_days: 2,
-        ..DemoOptions::default()
-    })
-    .mentions;
-    let total = mentions.len();
-    let ws = WorkspaceId::new("orsane").unwrap();
-
-    // The reference: the same stream through the single process, into SQLite.
-    std::fs::write(dir.path().join("all.jsonl"), to_jsonl(&mentions)).unwrap();
-    let out = vigie(
-        dir.path(),
-        &["import", "all.jsonl", "--database", "reference.db"],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let reference_store =
-        vigie_store::open_store(&dir.path().join("reference.db").display().to_string())
-            .await
-            .unwrap();
-    let reference = outcome(reference_store.as_ref(), &ws).await;
-    assert!(!reference.0.is_empty(), "the story must change levels");
-
-    // The scaled-out run: its own PostgreSQL schema and NATS namespace.
-    let schema = unique("vigie_scale").replace('-', "_");
-    let store = Arc::new(
-        PostgresStore::connect_temporary(&pg, &schema)
-            .await
-            .unwrap(),
-    );
-    store.migrate().await.unwrap();
-    let sep = if pg.contains('?') { '&' } else { '?' };
-    let db = format!("{pg}{sep}options=-c%20search_path%3D{schema}");
-    let ns = schema.replace('_', "-");
-    let config = format!(
-        "{}\n[[workspaces.sources]]\ntype = \"jsonl\"\nid = \"feed\"\npath = \"feed.jsonl\"\npoll_interval = \"100ms\"\n",
-        vigie_config::EMBEDDED_DEFAULT_TOML
-    );
-    std::fs::write(dir.path().join("vigie.toml"), config).unwrap();
-    let feed = dir.path().join("feed.jsonl");
+    let s = Setup::new(dir.path(), &pg).await;
+    let total = s.mentions.len();
     let cut = [total * 2 / 5, total * 7 / 10];
-    std::fs::write(&feed, to_jsonl(&mentions[..cut[0]])).unwrap();
+    s.feed(0..cut[0]);
 
     let ready = Duration::from_secs(120);
     let start = |role: &str, n: usize| {
-        let mut r = Role::start(dir.path(), role, n, &db, &nats, &ns);
+        let mut r = Role::start(dir.path(), role, n, &s.db, &nats, &s.ns);
         r.wait_ready(ready);
         r
     };
@@ -245,11 +326,6 @@ async fn roles_over_nats_and_postgres_survive_kills_and_match_the_single_process
     let mut workers: Vec<Role> = (0..3).map(|i| start("worker", i)).collect();
     let mut ingest = start("ingest", 0);
 
-    let count = || {
-        let store = store.clone();
-        let ws = ws.clone();
-        async move { store.count_mentions(&ws).await.unwrap() as usize }
-    };
     {
         let mut roles: Vec<&mut Role> = workers.iter_mut().collect();
         roles.push(&mut detector);
@@ -259,15 +335,13 @@ async fn roles_over_nats_and_postgres_survive_kills_and_match_the_single_process
             Duration::from_secs(90),
             &mut roles,
             dir.path(),
-            || async { count().await > cut[0] / 4 },
+            || async { s.count().await > cut[0] / 4 },
         )
         .await;
     }
     // A worker dies mid-stream and comes back.
     workers.remove(0).kill();
-    let mut file = std::fs::read_to_string(&feed).unwrap();
-    file.push_str(&to_jsonl(&mentions[cut[0]..cut[1]]));
-    std::fs::write(&feed, &file).unwrap();
+    s.feed(cut[0]..cut[1]);
     workers.push(start("worker", 3));
 
     {
@@ -279,14 +353,13 @@ async fn roles_over_nats_and_postgres_survive_kills_and_match_the_single_process
             Duration::from_secs(90),
             &mut roles,
             dir.path(),
-            || async { count().await > cut[0] },
+            || async { s.count().await > cut[0] },
         )
         .await;
     }
     // The detector dies mid-stream and comes back (restored from its checkpoint).
     detector.kill();
-    file.push_str(&to_jsonl(&mentions[cut[1]..]));
-    std::fs::write(&feed, &file).unwrap();
+    s.feed(cut[1]..total);
     let mut detector = start("detector", 1);
 
     {
@@ -298,38 +371,11 @@ async fn roles_over_nats_and_postgres_survive_kills_and_match_the_single_process
             Duration::from_secs(120),
             &mut roles,
             dir.path(),
-            || async { count().await >= total },
+            || async { s.count().await >= total },
         )
         .await;
     }
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let got = outcome(store.as_ref(), &ws).await;
-        if got == reference {
-            break;
-        }
-        if Instant::now() > deadline {
-            let brief = |o: &(Vec<LevelChange>, Vec<Incident>)| {
-                let levels: Vec<String> = o
-                    .0
-                    .iter()
-                    .map(|c| format!("{} {} {}→{}", c.watch, c.at, c.from.as_u8(), c.to.as_u8()))
-                    .collect();
-                let incidents: Vec<String> =
-                    o.1.iter()
-                        .map(|i| format!("{} {} {} events", i.watch, i.opened_at, i.timeline.len()))
-                        .collect();
-                format!("levels {levels:#?}\nincidents {incidents:#?}")
-            };
-            let logs = all_logs(dir.path());
-            panic!(
-                "the scaled-out run does not match the reference\nscaled: {}\nreference: {}\n{logs}",
-                brief(&got),
-                brief(&reference)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    s.wait_for_reference(dir.path()).await;
 
     let ingest_log = ingest.stop();
     assert!(ingest_log.contains("ingest role stopped"), "{ingest_log}");
@@ -337,14 +383,290 @@ async fn roles_over_nats_and_postgres_survive_kills_and_match_the_single_process
         w.stop();
     }
     detector.stop();
-    // Exactly once: the unique key holds every mention once, and nothing is missing.
-    assert_eq!(count().await, total);
-    assert_eq!(outcome(store.as_ref(), &ws).await, reference);
+    s.finish(&nats).await;
+}
 
-    // Release the test's streams on the shared server.
-    let mut settings = vigie_bus::NatsSettings::new(nats);
-    settings.namespace = ns;
-    settings.max_bytes = 67_108_864;
-    let bus = vigie_bus::NatsBus::connect(settings).await.unwrap();
-    bus.delete_streams().await.unwrap();
+/// A NATS server of the test's own, stopped and started again on the same port and store.
+struct OwnNats {
+    bin: String,
+    port: u16,
+    store: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl OwnNats {
+    fn start(bin: &str, dir: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut n = Self {
+            bin: bin.to_owned(),
+            port,
+            store: dir.join("nats-store"),
+            log: dir.join("nats-server.txt"),
+            child: None,
+        };
+        n.up();
+        n
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    fn up(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let child = Command::new(&self.bin)
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-sd",
+            ])
+            .arg(&self.store)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "nats-server did not listen: {}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM (a restart, as an operator does it), then waits for the exit.
+    fn down(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for OwnNats {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// NATS restarted mid-stream (issue 9): the roles reconnect by themselves and resume, the
+/// ingest role holds what the followed file brings meanwhile, and nothing is lost or
+/// stored twice. Needs `VIGIE_TEST_NATS_SERVER` (a nats-server ≥ 2.10 binary; `.ci/run`
+/// points it at the one `scripts/nats-test-server.sh` installs) and PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_reconnect_after_nats_restarts_and_lose_nothing() {
+    let Some(pg) = postgres_url() else {
+        return;
+    };
+    let Some(bin) = std::env::var("VIGIE_TEST_NATS_SERVER")
+        .ok()
+        .filter(|b| !b.is_empty())
+    else {
+        eprintln!("skipping: VIGIE_TEST_NATS_SERVER (a nats-server binary) not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let s = Setup::new(dir.path(), &pg).await;
+    let total = s.mentions.len();
+    let cut = total / 3;
+    s.feed(0..cut);
+    let mut nats = OwnNats::start(&bin, dir.path());
+    let url = nats.url();
+
+    let ready = Duration::from_secs(120);
+    let start = |role: &str, n: usize| {
+        let mut r = Role::start(dir.path(), role, n, &s.db, &url, &s.ns);
+        r.wait_ready(ready);
+        r
+    };
+    let mut detector = start("detector", 0);
+    let mut worker = start("worker", 0);
+    let mut ingest = start("ingest", 0);
+    wait_until(
+        "the first mentions",
+        Duration::from_secs(90),
+        &mut [&mut detector, &mut worker, &mut ingest],
+        dir.path(),
+        || async { s.count().await > cut / 4 },
+    )
+    .await;
+
+    // NATS goes away mid-stream; the source keeps bringing mentions meanwhile.
+    nats.down();
+    s.feed(cut..total);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for r in [&mut detector, &mut worker, &mut ingest] {
+        if let Some(why) = r.exited() {
+            panic!("a role died while NATS was down: {why}");
+        }
+    }
+    nats.up();
+
+    wait_until(
+        "every mention after the restart",
+        Duration::from_secs(150),
+        &mut [&mut detector, &mut worker, &mut ingest],
+        dir.path(),
+        || async { s.count().await >= total },
+    )
+    .await;
+    s.wait_for_reference(dir.path()).await;
+    let ingest_log = ingest.stop();
+    assert!(ingest_log.contains("ingest role stopped"), "{ingest_log}");
+    worker.stop();
+    detector.stop();
+    s.finish(&url).await;
+}
+
+/// A TCP proxy in front of PostgreSQL that the test can cut: while down, it closes every
+/// connection it carries and refuses new ones, as a database that went away does.
+struct PgProxy {
+    port: u16,
+    up: tokio::sync::watch::Sender<bool>,
+}
+
+impl PgProxy {
+    async fn start(target: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (up, _) = tokio::sync::watch::channel(true);
+        let watcher = up.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !*watcher.borrow() {
+                    continue; // dropped: connection closed at once
+                }
+                let mut down = watcher.subscribe();
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = down.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Self { port, up }
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.send_replace(up);
+    }
+
+    /// `url` with its host and port replaced by the proxy's.
+    fn url(&self, url: &str) -> String {
+        let (scheme, rest) = url.split_once("://").unwrap();
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let user = authority.rsplit_once('@').map(|(u, _)| format!("{u}@"));
+        format!(
+            "{scheme}://{}127.0.0.1:{}{path}",
+            user.unwrap_or_default(),
+            self.port
+        )
+    }
+}
+
+/// PostgreSQL unavailable for 30 s mid-stream (issue 9): the roles keep running, ingestion
+/// backs up in the bus (nothing is stored meanwhile), then everything drains: every mention
+/// stored once, the outcome equal to the single-process run's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_away_for_30_s_backs_up_in_the_bus_then_drains() {
+    let (Some(pg), Some(nats)) = (postgres_url(), nats_url()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let s = Setup::new(dir.path(), &pg).await;
+    let total = s.mentions.len();
+    let cut = total / 3;
+    s.feed(0..cut);
+    // The PostgreSQL server the URL names, as host:port.
+    let authority = pg.split_once("://").unwrap().1;
+    let authority = authority[..authority.find('/').unwrap_or(authority.len())]
+        .rsplit('@')
+        .next()
+        .unwrap();
+    let target = if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:5432")
+    };
+    let proxy = PgProxy::start(target).await;
+    let db = proxy.url(&s.db);
+
+    let ready = Duration::from_secs(120);
+    let start = |role: &str, n: usize| {
+        let mut r = Role::start(dir.path(), role, n, &db, &nats, &s.ns);
+        r.wait_ready(ready);
+        r
+    };
+    let mut detector = start("detector", 0);
+    let mut worker = start("worker", 0);
+    let mut ingest = start("ingest", 0);
+    wait_until(
+        "the first mentions",
+        Duration::from_secs(90),
+        &mut [&mut detector, &mut worker, &mut ingest],
+        dir.path(),
+        || async { s.count().await > cut / 4 },
+    )
+    .await;
+
+    proxy.set_up(false);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let during = s.count().await;
+    s.feed(cut..total);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    for r in [&mut detector, &mut worker, &mut ingest] {
+        if let Some(why) = r.exited() {
+            panic!("a role died while PostgreSQL was away: {why}");
+        }
+    }
+    assert_eq!(
+        s.count().await,
+        during,
+        "nothing can be stored while it is away"
+    );
+    proxy.set_up(true);
+
+    wait_until(
+        "every mention after the outage",
+        Duration::from_secs(150),
+        &mut [&mut detector, &mut worker, &mut ingest],
+        dir.path(),
+        || async { s.count().await >= total },
+    )
+    .await;
+    s.wait_for_reference(dir.path()).await;
+    let ingest_log = ingest.stop();
+    assert!(ingest_log.contains("ingest role stopped"), "{ingest_log}");
+    let worker_log = worker.stop();
+    assert!(
+        worker_log.contains("cannot store a batch; it will come back"),
+        "the worker must have met the outage: {worker_log}"
+    );
+    detector.stop();
+    s.finish(&nats).await;
 }
