@@ -165,6 +165,10 @@ pub struct WorkspaceConfig {
     /// → the logins that hold them. Scenarios name these roles as approvers, task owners and
     /// spokespeople; the server grants them from here, never from what a client claims.
     pub responsibilities: std::collections::BTreeMap<String, Vec<String>>,
+    /// Policy (charte) terms of this workspace, added to the built-in rules.
+    pub policy: crate::WorkspacePolicyConfig,
+    /// Accounts replies and statements are published with.
+    pub publish_accounts: Vec<crate::PublishAccountConfig>,
 }
 
 impl WorkspaceConfig {

@@ -54,6 +54,7 @@ mod languages;
 mod locate;
 mod notify;
 mod raw;
+mod respond;
 mod sources;
 mod validate;
 
@@ -68,6 +69,7 @@ pub use notify::{
     PolicyConfig, QuietHours, RetryConfig, RotationConfig, RotationEvery, RouteConfig, SecretRef,
     SmtpTls, StepConfig, Target,
 };
+pub use respond::{PublishAccountConfig, WorkspacePolicyConfig};
 pub use sources::{
     BlueskySource, FeedSource, MastodonSource, MastodonStream, MetaWebhookSource, RedditSource,
     Secret, WebhookSource, XRule, XSource,

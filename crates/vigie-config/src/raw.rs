@@ -194,6 +194,12 @@ pub(crate) struct WorkspaceForSerialization {
     /// them. Default none.
     #[serde(default)]
     pub responsibilities: Option<Spanned<std::collections::BTreeMap<String, Vec<Spanned<String>>>>>,
+    /// Policy (charte) terms added to the built-in rules. Default none.
+    #[serde(default)]
+    pub policy: Option<crate::respond::PolicyForSerialization>,
+    /// Accounts replies are published with. Default none.
+    #[serde(default)]
+    pub publish_accounts: Vec<crate::respond::PublishAccountForSerialization>,
 }
 
 /// `[[workspaces.watches]]`.

@@ -147,6 +147,35 @@ fn responsibilities_are_checked_and_looked_up() {
 }
 
 #[test]
+fn policies_and_publishing_accounts_are_checked() {
+    let base = "version = 1\n[[workspaces]]\nid = \"acme\"\nname = \"A\"\n";
+    let c = parse(
+        &format!("{base}policy = {{ forbidden_terms = [\"rival*\"] }}\n[[workspaces.publish_accounts]]\nid = \"m\"\ntype = \"mastodon\"\ninstance = \"https://m.example\"\ntoken = \"env:T\"\n"),
+        "vigie.toml",
+    )
+    .unwrap();
+    assert_eq!(c.workspaces[0].policy.forbidden_terms, ["rival*"]);
+    assert_eq!(c.workspaces[0].publish_accounts[0].id(), "m");
+    // The secret never shows.
+    assert!(!format!("{:?}", c.workspaces[0].publish_accounts).contains("env:T"));
+
+    let e = errors(&format!(
+        "{base}policy = {{ sensitive_terms = [\" \"] }}\n[[workspaces.publish_accounts]]\nid = \"m\"\ntype = \"mastodon\"\ninstance = \"ftp://x\"\n[[workspaces.publish_accounts]]\nid = \"b\"\ntype = \"bluesky\"\npds = \"https://bsky.social\"\ntoken = \"x\"\n[[workspaces.publish_accounts]]\nid = \"b\"\ntype = \"telegram\"\n"
+    ));
+    let text: Vec<String> = e.iter().map(ToString::to_string).collect();
+    let all = text.join("\n");
+    assert!(all.contains("sensitive_terms[0]"), "{all}");
+    assert!(all.contains("needs `token`"), "{all}");
+    assert!(
+        all.contains("`token` is not a field of a bluesky account"),
+        "{all}"
+    );
+    assert!(all.contains("needs `identifier`"), "{all}");
+    assert!(all.contains("defined twice"), "{all}");
+    assert!(e.iter().all(|e| e.line > 0), "{all}");
+}
+
+#[test]
 fn syntax_error_points_at_the_line() {
     let e = one_error("version = 1\n[server\nlisten = \"x\"\n");
     assert_eq!(e.kind, ConfigErrorKind::Syntax);

@@ -49,6 +49,9 @@ pub(crate) fn validate(
         v.unique(&mut seen, &ws.id, &format!("{path}.id"), "workspace id");
         let workspace = v.workspace(i, ws, &path);
         let responsibilities = v.responsibilities(ws, &path);
+        let policy = crate::respond::validate_policy(ws.policy.as_ref(), &path, loc, &mut v.errors);
+        let publish_accounts =
+            crate::respond::validate_accounts(&ws.publish_accounts, &path, loc, &mut v.errors);
         if let (Some(id), Some((name, watches, sources))) = (id, workspace) {
             workspaces.push(WorkspaceConfig {
                 id,
@@ -56,6 +59,8 @@ pub(crate) fn validate(
                 watches,
                 sources,
                 responsibilities,
+                policy,
+                publish_accounts,
             });
         }
     }

@@ -129,6 +129,9 @@ impl Publisher {
     /// A publisher with a 20-second timeout per request. The rustls crypto provider must be
     /// installed in the process first (see STACK.md).
     pub fn new() -> RespondResult<Self> {
+        // reqwest is built without a default crypto provider (see STACK.md); installing ring
+        // twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .user_agent(concat!("vigie/", env!("CARGO_PKG_VERSION")))

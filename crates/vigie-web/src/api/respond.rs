@@ -137,9 +137,77 @@ fn base_engine(state: &AppState) -> Result<Engine, ApiError> {
     let settings = EngineSettings {
         library,
         brands,
+        policies: workspace_policies(&state.config),
+        accounts: publish_accounts(&state.config),
         ..EngineSettings::default()
     };
     Engine::new(state.store.clone(), state.clock.clone(), settings).map_err(api_error)
+}
+
+/// Each workspace's policy: the built-in rules plus the terms of its `policy` table.
+fn workspace_policies(config: &vigie_config::Config) -> std::collections::BTreeMap<String, Policy> {
+    config
+        .workspaces
+        .iter()
+        .map(|w| {
+            let mut p = Policy::default();
+            let add = |list: &mut Vec<String>, more: &[String]| {
+                for t in more {
+                    if !list.contains(t) {
+                        list.push(t.clone());
+                    }
+                }
+            };
+            add(&mut p.forbidden_terms, &w.policy.forbidden_terms);
+            add(&mut p.confidential_terms, &w.policy.confidential_terms);
+            add(&mut p.sensitive_terms, &w.policy.sensitive_terms);
+            p.block_blame |= w.policy.block_blame;
+            (w.id.as_str().to_owned(), p)
+        })
+        .collect()
+}
+
+/// The configured publishing accounts whose secret resolves; an account whose secret is
+/// missing (an unset `env:` variable) is left out with a warning, so the rest of the
+/// process still starts (publishing to it answers "no such account").
+fn publish_accounts(config: &vigie_config::Config) -> Vec<vigie_respond::publish::PublishAccount> {
+    use vigie_config::PublishAccountConfig as C;
+    use vigie_respond::publish::{AccountKind, PublishAccount};
+    let mut out = Vec::new();
+    for w in &config.workspaces {
+        for a in &w.publish_accounts {
+            let kind = match a {
+                C::Mastodon {
+                    instance, token, ..
+                } => token.resolve().map(|token| AccountKind::Mastodon {
+                    instance: instance.clone(),
+                    token,
+                }),
+                C::Bluesky {
+                    pds,
+                    identifier,
+                    password,
+                    ..
+                } => password.resolve().map(|password| AccountKind::Bluesky {
+                    pds: pds.clone(),
+                    identifier: identifier.clone(),
+                    password,
+                }),
+            };
+            match kind {
+                Ok(kind) => out.push(PublishAccount {
+                    id: a.id().to_owned(),
+                    workspace: w.id.as_str().to_owned(),
+                    kind,
+                }),
+                Err(e) => tracing::warn!(
+                    workspace = %w.id, account = a.id(), error = %e,
+                    "publishing account left out"
+                ),
+            }
+        }
+    }
+    out
 }
 
 /// Who acts (see the module documentation).
@@ -1055,6 +1123,55 @@ mod tests {
         };
         let (status, _, value) = send(app, req.body(body).unwrap()).await;
         (status, value)
+    }
+
+    /// The process engine takes each workspace's policy terms and publishing accounts from
+    /// the configuration; an account whose secret is missing is left out.
+    #[tokio::test]
+    async fn workspace_policy_and_accounts_come_from_the_configuration() {
+        let (store, _dir) = seeded_store().await;
+        let config = vigie_config::parse(
+            &CONFIG
+                .replace("max_body_bytes = 64", "max_body_bytes = 65536")
+                .replace(
+                    "name = \"ACME\"\n",
+                    "name = \"ACME\"\npolicy = { confidential_terms = [\"projet aurore\"] }\n[[workspaces.publish_accounts]]\nid = \"m\"\ntype = \"mastodon\"\ninstance = \"https://m.example\"\ntoken = \"tok\"\n[[workspaces.publish_accounts]]\nid = \"gone\"\ntype = \"mastodon\"\ninstance = \"https://m.example\"\ntoken = \"env:VIGIE_TEST_SURELY_UNSET_TOKEN\"\n",
+                ),
+            "test.toml",
+        )
+        .unwrap();
+        let accounts = publish_accounts(&config);
+        assert_eq!(
+            accounts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+            ["m"]
+        );
+        let state = AppState::new(store, Arc::new(config), None, at(0));
+        let engine = process_engine(&state).unwrap();
+        let app = crate::router(state).layer(Extension(engine));
+        let body = json!({"text": "Le projet Aurore avance, merci de votre patience.", "channel": "x", "lang": "fr"});
+        let (status, answer) = call(
+            &app,
+            "POST",
+            "/api/v1/workspaces/acme/policy/check",
+            "rick",
+            "",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["verdict"], "block", "{answer}");
+        assert!(answer.to_string().contains("confidential"), "{answer}");
+        // Another workspace's check does not use acme's terms.
+        let (_, answer) = call(
+            &app,
+            "POST",
+            "/api/v1/workspaces/globex/policy/check",
+            "ada",
+            "",
+            Some(body),
+        )
+        .await;
+        assert_ne!(answer["verdict"], "block", "{answer}");
     }
 
     #[tokio::test]
