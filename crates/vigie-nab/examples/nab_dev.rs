@@ -100,6 +100,13 @@ fn main() {
             println!("{line}");
         }
     }
+    if let Ok(dir) = std::env::var("NAB_DUMP") {
+        for (f, sc) in corpus.files.iter().zip(&scores) {
+            let body: String = sc.iter().map(|v| format!("{v}\n")).collect();
+            let name = f.name.replace('/', "__");
+            std::fs::write(format!("{dir}/{name}"), body).unwrap();
+        }
+    }
     if std::env::var("NAB_FILES").is_ok() {
         for f in &r.per_file {
             let s = f.profiles.get("standard").unwrap();

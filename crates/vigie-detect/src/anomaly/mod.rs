@@ -5,24 +5,29 @@
 //! watch. The method (`docs/design/anomaly.md`):
 //!
 //! 1. **features** describe the newest point against the history, each a non-negative
-//!    magnitude: the robust z-score (median / interquartile range) of the value against the
-//!    long history *and* the last `short_rows` rows (the smaller of the two, so a new level
-//!    stops alarming once it has lasted), of the first difference, and of the mean of the last
-//!    `mean_len` values; a count-aware tail probability (Poisson or negative binomial, from
-//!    [`crate::stats`]) for non-negative integer series; the nearest-neighbour distance of the
-//!    latest `shape_len` values to every earlier subsequence (pattern novelty, a streaming
-//!    discord: shape changes, flatlines, changed periodicity); the length of a flat run.
-//!    With daily seasonality (`seasonal`), level and change must also be unusual against the
-//!    same time of the previous days;
+//!    magnitude: how far the value lies beyond the range of every value seen so far (a new
+//!    extreme), and the mean of the last `mean_len` values beyond the range of the past means
+//!    (`mean_range`; otherwise its robust z-score); the robust z-score (median / interquartile
+//!    range) of the first difference and of the value against the same time of the previous
+//!    days (`seasonal_feature`); a count-aware tail probability (Poisson or negative binomial,
+//!    from [`crate::stats`]) for non-negative integer series; the nearest-neighbour distance of
+//!    the latest `shape_len` values to every earlier subsequence (pattern novelty, a streaming
+//!    discord: shape changes, flatlines, changed periodicity). Off by default: the level's
+//!    robust z-score (against the long history and the last `short_rows` rows; redundant with
+//!    the range and mean features) and the length of a flat run. With daily seasonality
+//!    (`seasonal`), level and change must also be unusual against the same time of the
+//!    previous days;
 //! 2. each feature is **calibrated** to a tail probability against its own past values:
 //!    empirical rank up to the 90th percentile, an exponential tail fitted to the top 10 %
 //!    beyond it (an anomaly likelihood: what is usual for this series is not surprising,
 //!    whatever its scale);
 //! 3. the probabilities are **combined** (Fisher's method, or the minimum);
-//! 4. one **alarm-suppression** step: after an alarm (combined `p <= alarm_p`), the next
-//!    `suppression_rows` rows score 0, and between alarms a point is reported only if it is
-//!    more surprising than every point of the last `suppression_rows` rows. For any
-//!    threshold, an event raises one alarm.
+//! 4. **alarm suppression**, so that an event raises one alarm whatever the threshold: a
+//!    point is reported only if it is more surprising than every point *reported* in the last
+//!    `suppression_rows` rows (`reported_only`); after a reported point with `p <= hush_p`,
+//!    the next `hush_rows` rows score 0 even if more surprising (an event that grows over a
+//!    few rows reports once); after a reported alarm (`p <= alarm_p`), the next
+//!    `suppression_rows` rows score 0.
 //!
 //! The score is `s / (s + 10)` with `s = -ln p`: monotone in `p`, in `0..1`, and it keeps its
 //! resolution for very small `p`.
@@ -54,7 +59,7 @@ const DETECTOR: &str = "anomaly";
 /// Surprise (`-ln p`) that maps to the score 0.5: `score = s / (s + SCORE_HALF)`.
 pub const SCORE_HALF: f64 = 10.0;
 /// Version of the saved state format.
-pub const STATE_VERSION: u64 = 1;
+pub const STATE_VERSION: u64 = 2;
 
 /// Parameters of [`StreamingAnomaly`]. All are row counts or probabilities; none depends on
 /// the scale of the data.
@@ -91,6 +96,22 @@ pub struct AnomalyParams {
     pub fisher: bool,
     /// Features left out of the combination.
     pub disabled: Vec<Reason>,
+    /// Also score the distance to the same time of the previous days as its own feature
+    /// (`Reason::Seasonal`), not only as a condition on level and change.
+    pub seasonal_feature: bool,
+    /// Whether only reported (not suppressed) points count in the "more surprising than the
+    /// last `suppression_rows` rows" rule.
+    pub reported_only: bool,
+    /// The range feature uses every value seen, not only the history window.
+    pub range_all_time: bool,
+    /// After a reported point with `p <= hush_p`, the next `hush_rows` rows score 0 even if
+    /// more surprising (an event that grows over a few rows reports once).
+    pub hush_rows: usize,
+    /// See `hush_rows`.
+    pub hush_p: f64,
+    /// The mean feature measures how far the short mean lies beyond the range of the past
+    /// means (instead of its robust z-score).
+    pub mean_range: bool,
 }
 
 impl AnomalyParams {
@@ -132,7 +153,7 @@ impl Default for AnomalyParams {
     fn default() -> Self {
         Self {
             learning_rows: 750,
-            history_rows: 2000,
+            history_rows: 4000,
             calib_rows: 8000,
             short_rows: 30,
             shape_len: 12,
@@ -143,7 +164,13 @@ impl Default for AnomalyParams {
             escalate: false,
             seasonal: true,
             fisher: true,
-            disabled: vec![Reason::Flatline],
+            disabled: vec![Reason::Flatline, Reason::Level],
+            seasonal_feature: true,
+            reported_only: true,
+            range_all_time: true,
+            hush_rows: 25,
+            hush_p: 3e-3,
+            mean_range: true,
         }
     }
 }
@@ -164,15 +191,21 @@ pub enum Reason {
     Shape,
     /// The series has been flat for unusually long.
     Flatline,
+    /// The value is far from the same time of the previous days.
+    Seasonal,
+    /// The value is beyond the range of the history (a new extreme).
+    Range,
 }
 
-const FEATURES: [Reason; 6] = [
+const FEATURES: [Reason; 8] = [
     Reason::Level,
     Reason::Change,
     Reason::Mean,
     Reason::Count,
     Reason::Shape,
     Reason::Flatline,
+    Reason::Seasonal,
+    Reason::Range,
 ];
 
 /// The score of one point.
@@ -212,8 +245,15 @@ pub struct StreamingAnomaly {
     /// Whether every value so far is a non-negative integer.
     integer: bool,
     flat_run: u64,
+    /// Lowest and highest value seen.
+    lowest: f64,
+    highest: f64,
     /// Recent combined surprises (`-ln p`), for suppression.
     surprises: VecDeque<f64>,
+    /// Rows up to this count (as `rows` before the update) are quiet after a reported alarm.
+    quiet_until: u64,
+    /// Rows up to this count are hushed after a reported point (see `hush_rows`).
+    hush_until: u64,
 }
 
 impl StreamingAnomaly {
@@ -275,7 +315,12 @@ impl StreamingAnomaly {
                 .collect(),
             integer: true,
             flat_run: 0,
+            // Finite sentinels: the state must serialise to JSON.
+            lowest: f64::MAX,
+            highest: f64::MIN,
             surprises: VecDeque::with_capacity(params.suppression_rows + 1),
+            quiet_until: 0,
+            hush_until: 0,
             params,
         }
     }
@@ -309,7 +354,7 @@ impl StreamingAnomaly {
         self.last_ts_ms = Some(ts_ms);
         self.recent.make_contiguous();
         let residual = self.seasonal_residual(value);
-        let raw = self.features(value, residual);
+        let raw = self.features(value, residual.map(|r| r.0), residual.and_then(|r| r.1));
         // Calibrate each feature by the tail of its own past values.
         let mut ps: Vec<(Reason, f64)> = Vec::with_capacity(FEATURES.len());
         for ((reason, r), cal) in FEATURES.iter().zip(raw).zip(&mut self.calib) {
@@ -321,27 +366,46 @@ impl StreamingAnomaly {
             }
         }
         self.absorb(value);
-        if let Some(e) = residual {
-            if let Some(le) = self.last_residual {
-                self.seasonal_diff.push(e - le);
+        if let Some((e, c)) = residual {
+            if let Some(c) = c {
+                self.seasonal_diff.push(c);
             }
             self.seasonal_res.push(e);
         }
-        self.last_residual = residual;
+        self.last_residual = residual.map(|r| r.0);
         let p = if self.params.fisher && !ps.is_empty() {
             fisher(ps.iter().map(|x| x.1))
         } else {
             ps.iter().map(|x| x.1).fold(1.0_f64, f64::min)
         };
-        let surprise = -p.ln();
         let learning = self.rows <= self.params.learning_rows as u64;
+        let surprise = -p.ln();
         let recent_max = self.surprises.iter().copied().fold(0.0_f64, f64::max);
         let alarm_level = -self.params.alarm_p.max(1e-300).ln();
-        let suppressed = !learning
-            && surprise > 0.0
-            && (surprise <= recent_max || (!self.params.escalate && recent_max >= alarm_level));
+        let quiet = self.rows <= self.quiet_until;
+        let hush = self.rows <= self.hush_until;
+        let blocked =
+            surprise > 0.0 && (surprise <= recent_max || hush || (quiet && !self.params.escalate));
+        let suppressed = !learning && blocked;
         if !learning {
-            self.surprises.push_back(surprise);
+            if !blocked {
+                if surprise >= -self.params.hush_p.max(1e-300).ln() {
+                    // A reported point: no escalation for the next `hush_rows` rows.
+                    self.hush_until = self.rows + self.params.hush_rows as u64;
+                }
+                if surprise >= alarm_level {
+                    // A reported alarm: the next rows are quiet.
+                    self.quiet_until = self.rows + self.params.suppression_rows as u64;
+                }
+            }
+            // Only reported points block later ones (`reported_only`): for any threshold,
+            // at most one detection per `suppression_rows` rows.
+            let kept = if blocked && self.params.reported_only {
+                0.0
+            } else {
+                surprise
+            };
+            self.surprises.push_back(kept);
         }
         while self.surprises.len() > self.params.suppression_rows {
             self.surprises.pop_front();
@@ -362,7 +426,12 @@ impl StreamingAnomaly {
     }
 
     /// Raw feature values of `x` against the state before it (`None`: not defined yet).
-    fn features(&self, x: f64, residual: Option<f64>) -> [Option<f64>; 6] {
+    fn features(
+        &self,
+        x: f64,
+        residual: Option<f64>,
+        change_residual: Option<f64>,
+    ) -> [Option<f64>; 8] {
         let prev = self.recent.back().copied();
         let n = self.values.len();
         let level = robust_z(&self.values, x).map(|z| {
@@ -373,12 +442,13 @@ impl StreamingAnomaly {
             }
         });
         let change = prev.and_then(|pv| robust_z(&self.diffs, x - pv));
+        let seasonal = residual
+            .filter(|_| self.params.seasonal_feature)
+            .and_then(|e| robust_z(&self.seasonal_res, e));
         let (level, change) = match residual {
             Some(e) if self.params.seasonal => {
                 let zl = robust_z(&self.seasonal_res, e);
-                let zc = self
-                    .last_residual
-                    .and_then(|le| robust_z(&self.seasonal_diff, e - le));
+                let zc = change_residual.and_then(|c| robust_z(&self.seasonal_diff, c));
                 (
                     level.map(|z| zl.map_or(z, |s| s.min(z))),
                     change.map(|z| zc.map_or(z, |s| s.min(z))),
@@ -390,7 +460,12 @@ impl StreamingAnomaly {
         let mean = (self.recent.len() + 1 >= m)
             .then(|| {
                 let s: f64 = self.recent.iter().rev().take(m - 1).sum::<f64>() + x;
-                robust_z(&self.means, s / m as f64)
+                let mu = s / m as f64;
+                if self.params.mean_range {
+                    range_excess(&self.means, mu)
+                } else {
+                    robust_z(&self.means, mu)
+                }
             })
             .flatten();
         let count = (self.integer && n >= 30 && x >= 0.0 && x.fract() == 0.0).then(|| {
@@ -408,27 +483,57 @@ impl StreamingAnomaly {
                 0.0
             }
         });
-        [level, change, mean, count, shape, flat]
+        let range = (n >= 8)
+            .then(|| {
+                let (mut lo, mut hi) = (self.values.quantile(0.0)?, self.values.quantile(1.0)?);
+                if self.params.range_all_time {
+                    lo = lo.min(self.lowest);
+                    hi = hi.max(self.highest);
+                }
+                let span = (hi - lo).max(scale(&self.values)?);
+                Some((x - hi).max(lo - x).max(0.0) / span)
+            })
+            .flatten();
+        [level, change, mean, count, shape, flat, seasonal, range]
     }
 
-    /// `x` minus the median of the values one, two and three days earlier (those in the
-    /// history), or `None` without a known step or history.
-    fn seasonal_residual(&self, x: f64) -> Option<f64> {
+    /// The seasonal residuals of `x` against the values one, two and three days earlier
+    /// (those in the history): the median over the days of `x` minus the day's value, and of
+    /// the change `x - previous` minus the day's change. `None` without a known step or
+    /// history; the change residual is `None` without a previous point.
+    fn seasonal_residual(&self, x: f64) -> Option<(f64, Option<f64>)> {
         let step = self.step_ms?;
         let period = usize::try_from((86_400_000 + step / 2) / step).ok()?;
         if period < 2 {
             return None;
         }
         let len = self.recent.len();
-        let mut refs: Vec<f64> = (1..=3)
-            .filter_map(|k| len.checked_sub(k * period).and_then(|i| self.recent.get(i)))
-            .copied()
-            .collect();
-        if refs.is_empty() {
+        let prev = self.recent.back().copied();
+        let mut levels: Vec<f64> = Vec::with_capacity(3);
+        let mut changes: Vec<f64> = Vec::with_capacity(3);
+        for k in 1..=3 {
+            let Some(i) = len.checked_sub(k * period) else {
+                continue;
+            };
+            let Some(&r) = self.recent.get(i) else {
+                continue;
+            };
+            levels.push(x - r);
+            let rp = i.checked_sub(1).and_then(|j| self.recent.get(j));
+            if let (Some(pv), Some(&rp)) = (prev, rp) {
+                changes.push((x - pv) - (r - rp));
+            }
+        }
+        if levels.is_empty() {
             return None;
         }
-        refs.sort_by(f64::total_cmp);
-        Some(x - refs[refs.len() / 2])
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let e = median(&mut levels);
+        let c = (!changes.is_empty()).then(|| median(&mut changes));
+        Some((e, c))
     }
 
     /// Distance from the latest `shape_len` values (ending with `x`) to the nearest earlier,
@@ -476,6 +581,8 @@ impl StreamingAnomaly {
             self.integer = false;
         }
         self.values.push(x);
+        self.lowest = self.lowest.min(x);
+        self.highest = self.highest.max(x);
         self.short_values.push(x);
         self.recent.push_back(x);
         while self.recent.len() > self.params.history_rows + self.params.shape_len {
@@ -553,6 +660,14 @@ fn scale(w: &SortedWindow) -> Option<f64> {
             .find(|s| *s > 0.0)
             .unwrap_or(1e-9),
     )
+}
+
+/// How far `x` lies beyond the range of the window, in units of its span.
+fn range_excess(w: &SortedWindow, x: f64) -> Option<f64> {
+    let lo = w.quantile(0.0)?;
+    let hi = w.quantile(1.0)?;
+    let span = (hi - lo).max(scale(w)?);
+    Some((x - hi).max(lo - x).max(0.0) / span)
 }
 
 /// `|x - median| / scale` of the window, capped at 1e6.

@@ -120,7 +120,10 @@ fn bad_state_is_refused_and_changes_nothing() {
     let mut state = det.state();
     state["values"]["sorted"] = serde_json::json!([3.0, 1.0]);
     assert!(det.restore(&state).is_err());
-    assert!(det.restore(&serde_json::json!({"version": 1})).is_err());
+    assert!(
+        det.restore(&serde_json::json!({"version": STATE_VERSION}))
+            .is_err()
+    );
     assert_eq!(det, before);
 }
 
@@ -194,4 +197,73 @@ fn fisher_combination() {
     assert!((fisher([0.5].into_iter()) - 0.5).abs() < 1e-12);
     // Two p = 0.1: X = -2 ln 0.01 = 9.21, P(χ²₄ > 9.21) = 0.01 (1 + 4.605) = 0.05605.
     assert!((fisher([0.1, 0.1].into_iter()) - 0.056_05).abs() < 1e-4);
+}
+
+#[test]
+fn a_drop_below_every_value_seen_is_a_range_anomaly() {
+    // Values between 30 and 40 for 1500 rows, then a fall to 1.
+    let mut rng = Rng(9);
+    let mut det = StreamingAnomaly::new(AnomalyParams::with_learning_rows(400));
+    let mut out = Vec::new();
+    for i in 0..1600i64 {
+        let v = if i >= 1500 {
+            1.0
+        } else {
+            35.0 + 5.0 * (rng.uniform() - 0.5) * 2.0
+        };
+        out.push(det.update(i * 300_000, v));
+    }
+    let before = out[401..1500]
+        .iter()
+        .map(|s| s.score)
+        .fold(0.0_f64, f64::max);
+    let drop = &out[1500];
+    assert!(drop.score > before, "drop {drop:?} vs max before {before}");
+    assert!(drop.score > 0.5, "{drop:?}");
+    assert!(
+        drop.reasons.iter().any(|(r, _)| *r == Reason::Range),
+        "{drop:?}"
+    );
+}
+
+#[test]
+fn an_event_that_grows_over_a_few_rows_reports_once() {
+    // Three ever larger spikes on consecutive rows.
+    let mut data = series(2000, &[], 10);
+    for (k, extra) in [(1500, 20.0), (1501, 40.0), (1502, 80.0)] {
+        data[k].1 += extra;
+    }
+    let no_quiet = AnomalyParams {
+        alarm_p: 1e-300,
+        ..AnomalyParams::with_learning_rows(600)
+    };
+    let mut hushed = StreamingAnomaly::new(no_quiet.clone());
+    let out = run(&mut hushed, &data);
+    assert!(out[1500].score > 0.0, "{:?}", out[1500]);
+    assert!(out[1501].suppressed && out[1502].suppressed);
+    assert_eq!(out[1501].score + out[1502].score, 0.0);
+    // Without the hush a new maximum of surprise is reported again.
+    let mut escalating = StreamingAnomaly::new(AnomalyParams {
+        hush_rows: 0,
+        ..no_quiet
+    });
+    let out = run(&mut escalating, &data);
+    assert!(out[1500].score > 0.0, "{:?}", out[1500]);
+    assert!(
+        !out[1502].suppressed && out[1502].score > out[1500].score,
+        "{:?}",
+        &out[1500..1503]
+    );
+}
+
+#[test]
+fn a_fresh_detector_state_round_trips() {
+    // The all-time extremes start as finite sentinels, so even an empty state is valid JSON.
+    let det = StreamingAnomaly::new(AnomalyParams::with_learning_rows(10));
+    let saved = serde_json::to_string(&det.state()).unwrap();
+    let mut other = StreamingAnomaly::new(AnomalyParams::with_learning_rows(10));
+    other
+        .restore(&serde_json::from_str(&saved).unwrap())
+        .unwrap();
+    assert_eq!(other, det);
 }
