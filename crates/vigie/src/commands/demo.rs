@@ -50,6 +50,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    let web_mobilizer = web.as_ref().map(|(_, _, m)| m.clone());
     let (tx, mut rx) = mpsc::unbounded_channel();
     let pipeline = PipelineBuilder::new(config.clone(), store.clone())
         .events(tx)
@@ -126,7 +127,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         args.database.display()
     );
     print!("{out}");
-    if let Some((addr, server)) = web {
+    if let Some(m) = web_mobilizer {
+        // The served on-call API shows the incidents the story's mobilization stored.
+        m.restore().await?;
+    }
+    if let Some((addr, server, _)) = web {
         println!("\nThe dashboard is still served on http://{addr}/ — press Ctrl-C to stop.");
         server.await.context("the web server task failed")??;
     }
@@ -212,7 +217,9 @@ async fn write_mobilization(
 }
 
 /// `--serve`: creates the demo admin, binds 127.0.0.1:`port` and serves the web application
-/// until Ctrl-C. Returns the address and the server task.
+/// until Ctrl-C, with the on-call side (the demo on-call setup, read from the store: the
+/// story's mobilization is stored after the replay) and the responding side (the scenario
+/// library of `scenarios/`). Returns the address, the server task and the served mobilizer.
 async fn start_web(
     store: Arc<dyn Store>,
     config: Arc<Config>,
@@ -221,6 +228,7 @@ async fn start_web(
 ) -> anyhow::Result<(
     std::net::SocketAddr,
     tokio::task::JoinHandle<std::io::Result<()>>,
+    vigie_notify::Mobilizer,
 )> {
     let (_, password) = super::user::create_user(
         store.as_ref(),
@@ -236,13 +244,31 @@ async fn start_web(
         .await
         .with_context(|| format!("binding 127.0.0.1:{port} (choose another with --port)"))?;
     let addr = listener.local_addr()?;
-    let state = vigie_web::AppState::new(
+    let clock: Arc<dyn vigie_model::Clock> = Arc::new(vigie_model::SystemClock);
+    let state = vigie_web::AppState::new(store.clone(), config, None, clock.now());
+    // No ticker: the story's escalation already ran on its own clock; the served
+    // mobilizer records acknowledgements, comments and resolutions made in the browser.
+    let notify = vigie_notify::demo::demo_config();
+    let mut notifiers = std::collections::HashMap::new();
+    for c in &notify.channels {
+        notifiers.insert(c.id.clone(), vigie_notify::build_notifier(c, &|_| None)?);
+    }
+    let mobilizer = vigie_notify::Mobilizer::new(
+        notify,
         store,
-        config,
-        None,
-        vigie_model::Clock::now(&vigie_model::SystemClock),
-    );
-    let server = tokio::spawn(vigie_web::serve(listener, state, async {
+        clock,
+        vigie_notify::AckSigner::random(),
+        notifiers,
+    )?;
+    let services = vigie_web::Services {
+        mobilizer: Some(mobilizer.clone()),
+        engine: Some(
+            vigie_web::process_engine(&state)
+                .map_err(|e| anyhow::anyhow!("the responding engine: {}", e.message))?,
+        ),
+        routes: None,
+    };
+    let server = tokio::spawn(vigie_web::serve_with(listener, state, services, async {
         let _ = tokio::signal::ctrl_c().await;
     }));
     println!("Dashboard: http://{addr}/w/{workspace}");
@@ -251,7 +277,7 @@ async fn start_web(
         println!("Password:   {p}");
     }
     println!();
-    Ok((addr, server))
+    Ok((addr, server, mobilizer))
 }
 
 /// Removes the previous demo database (the demo always starts from an empty one).

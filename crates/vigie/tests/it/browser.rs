@@ -266,6 +266,26 @@ async fn sign_in_see_the_demo_crisis_open_a_mention_edit_a_watch_sign_out() {
         wait_text(&client, "#changes", "→").await;
         screenshot(&client, &artifacts, "dashboard").await;
 
+        // The on-call and responding sides are served too (not 503): the story's incident
+        // with its escalation, and the scenario library, through the signed-in session.
+        let api = dashboard.replace("/w/orsane", "/api/v1/workspaces/orsane");
+        client
+            .goto(&format!("{api}/mobilize/incidents"))
+            .await
+            .unwrap();
+        let body = text_of(&client, "body").await;
+        assert!(
+            body.contains("\"watch\":\"orsane\"") && body.contains("escalation"),
+            "the demo incident is served: {body}"
+        );
+        client.goto(&format!("{api}/scenarios")).await.unwrap();
+        let body = text_of(&client, "body").await;
+        assert!(
+            body.contains("\"items\""),
+            "the scenario library is served: {body}"
+        );
+        client.goto(&dashboard).await.unwrap();
+
         // The mention explorer: open one mention and its sentiment explanation.
         client
             .find(Locator::LinkText("Mentions"))
