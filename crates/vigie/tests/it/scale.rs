@@ -469,6 +469,76 @@ impl Drop for OwnNats {
     }
 }
 
+/// One detector, one worker and one ingest role over `bus` and `db`, fed the first third
+/// of the stream: what the outage tests run, break and check.
+struct Trio {
+    detector: Role,
+    worker: Role,
+    ingest: Role,
+    cut: usize,
+}
+
+impl Trio {
+    async fn start(dir: &Path, s: &Setup, db: &str, bus: &str) -> Self {
+        let cut = s.mentions.len() / 3;
+        s.feed(0..cut);
+        let start = |role: &str| {
+            let mut r = Role::start(dir, role, 0, db, bus, &s.ns);
+            r.wait_ready(Duration::from_secs(120));
+            r
+        };
+        let mut t = Self {
+            detector: start("detector"),
+            worker: start("worker"),
+            ingest: start("ingest"),
+            cut,
+        };
+        t.wait(dir, s, "the first mentions", cut / 4).await;
+        t
+    }
+
+    /// Waits until more than `n` mentions are stored, every role alive.
+    async fn wait(&mut self, dir: &Path, s: &Setup, what: &str, n: usize) {
+        wait_until(
+            what,
+            Duration::from_secs(150),
+            &mut [&mut self.detector, &mut self.worker, &mut self.ingest],
+            dir,
+            || async { s.count().await > n },
+        )
+        .await;
+    }
+
+    /// Feeds the rest of the stream while the outage lasts `hold`, checks that every role
+    /// lived through it, and returns the count stored meanwhile (from before to after).
+    async fn through_outage(&mut self, s: &Setup, hold: Duration, what: &str) -> (usize, usize) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = s.count().await;
+        s.feed(self.cut..s.mentions.len());
+        tokio::time::sleep(hold).await;
+        for r in [&mut self.detector, &mut self.worker, &mut self.ingest] {
+            if let Some(why) = r.exited() {
+                panic!("a role died while {what}: {why}");
+            }
+        }
+        (before, s.count().await)
+    }
+
+    /// Once everything is stored and the outcome is the reference's, stops the roles
+    /// cleanly; returns the worker's log.
+    async fn finish(mut self, dir: &Path, s: &Setup) -> String {
+        let total = s.mentions.len();
+        self.wait(dir, s, "every mention after the outage", total - 1)
+            .await;
+        s.wait_for_reference(dir).await;
+        let ingest_log = self.ingest.stop();
+        assert!(ingest_log.contains("ingest role stopped"), "{ingest_log}");
+        let worker_log = self.worker.stop();
+        self.detector.stop();
+        worker_log
+    }
+}
+
 /// NATS restarted mid-stream (issue 9): the roles reconnect by themselves and resume, the
 /// ingest role holds what the followed file brings meanwhile, and nothing is lost or
 /// stored twice. Needs `VIGIE_TEST_NATS_SERVER` (a nats-server ≥ 2.10 binary; `.ci/run`
@@ -487,54 +557,17 @@ async fn roles_reconnect_after_nats_restarts_and_lose_nothing() {
     };
     let dir = tempfile::tempdir().unwrap();
     let s = Setup::new(dir.path(), &pg).await;
-    let total = s.mentions.len();
-    let cut = total / 3;
-    s.feed(0..cut);
     let mut nats = OwnNats::start(&bin, dir.path());
     let url = nats.url();
-
-    let ready = Duration::from_secs(120);
-    let start = |role: &str, n: usize| {
-        let mut r = Role::start(dir.path(), role, n, &s.db, &url, &s.ns);
-        r.wait_ready(ready);
-        r
-    };
-    let mut detector = start("detector", 0);
-    let mut worker = start("worker", 0);
-    let mut ingest = start("ingest", 0);
-    wait_until(
-        "the first mentions",
-        Duration::from_secs(90),
-        &mut [&mut detector, &mut worker, &mut ingest],
-        dir.path(),
-        || async { s.count().await > cut / 4 },
-    )
-    .await;
+    let mut trio = Trio::start(dir.path(), &s, &s.db, &url).await;
 
     // NATS goes away mid-stream; the source keeps bringing mentions meanwhile.
     nats.down();
-    s.feed(cut..total);
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    for r in [&mut detector, &mut worker, &mut ingest] {
-        if let Some(why) = r.exited() {
-            panic!("a role died while NATS was down: {why}");
-        }
-    }
+    trio.through_outage(&s, Duration::from_secs(3), "NATS was down")
+        .await;
     nats.up();
 
-    wait_until(
-        "every mention after the restart",
-        Duration::from_secs(150),
-        &mut [&mut detector, &mut worker, &mut ingest],
-        dir.path(),
-        || async { s.count().await >= total },
-    )
-    .await;
-    s.wait_for_reference(dir.path()).await;
-    let ingest_log = ingest.stop();
-    assert!(ingest_log.contains("ingest role stopped"), "{ingest_log}");
-    worker.stop();
-    detector.stop();
+    trio.finish(dir.path(), &s).await;
     s.finish(&url).await;
 }
 
@@ -599,9 +632,6 @@ async fn postgres_away_for_30_s_backs_up_in_the_bus_then_drains() {
     };
     let dir = tempfile::tempdir().unwrap();
     let s = Setup::new(dir.path(), &pg).await;
-    let total = s.mentions.len();
-    let cut = total / 3;
-    s.feed(0..cut);
     // The PostgreSQL server the URL names, as host:port.
     let authority = pg.split_once("://").unwrap().1;
     let authority = authority[..authority.find('/').unwrap_or(authority.len())]
@@ -615,58 +645,19 @@ async fn postgres_away_for_30_s_backs_up_in_the_bus_then_drains() {
     };
     let proxy = PgProxy::start(target).await;
     let db = proxy.url(&s.db);
-
-    let ready = Duration::from_secs(120);
-    let start = |role: &str, n: usize| {
-        let mut r = Role::start(dir.path(), role, n, &db, &nats, &s.ns);
-        r.wait_ready(ready);
-        r
-    };
-    let mut detector = start("detector", 0);
-    let mut worker = start("worker", 0);
-    let mut ingest = start("ingest", 0);
-    wait_until(
-        "the first mentions",
-        Duration::from_secs(90),
-        &mut [&mut detector, &mut worker, &mut ingest],
-        dir.path(),
-        || async { s.count().await > cut / 4 },
-    )
-    .await;
+    let mut trio = Trio::start(dir.path(), &s, &db, &nats).await;
 
     proxy.set_up(false);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let during = s.count().await;
-    s.feed(cut..total);
-    tokio::time::sleep(Duration::from_secs(30)).await;
-    for r in [&mut detector, &mut worker, &mut ingest] {
-        if let Some(why) = r.exited() {
-            panic!("a role died while PostgreSQL was away: {why}");
-        }
-    }
-    assert_eq!(
-        s.count().await,
-        during,
-        "nothing can be stored while it is away"
-    );
+    let (before, after) = trio
+        .through_outage(&s, Duration::from_secs(30), "PostgreSQL was away")
+        .await;
+    assert_eq!(before, after, "nothing can be stored while it is away");
     proxy.set_up(true);
 
-    wait_until(
-        "every mention after the outage",
-        Duration::from_secs(150),
-        &mut [&mut detector, &mut worker, &mut ingest],
-        dir.path(),
-        || async { s.count().await >= total },
-    )
-    .await;
-    s.wait_for_reference(dir.path()).await;
-    let ingest_log = ingest.stop();
-    assert!(ingest_log.contains("ingest role stopped"), "{ingest_log}");
-    let worker_log = worker.stop();
+    let worker_log = trio.finish(dir.path(), &s).await;
     assert!(
         worker_log.contains("cannot store a batch; it will come back"),
         "the worker must have met the outage: {worker_log}"
     );
-    detector.stop();
     s.finish(&nats).await;
 }
