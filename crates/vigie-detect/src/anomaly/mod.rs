@@ -22,14 +22,20 @@
 //!    beyond it (an anomaly likelihood: what is usual for this series is not surprising,
 //!    whatever its scale);
 //! 3. the probabilities are **combined** (Fisher's method, or the minimum);
-//! 4. **alarm suppression**, so that an event raises one alarm whatever the threshold: a
+//! 4. **recurrence memory** (`recur_ratio`): the latest `shape_len` values are compared with
+//!    the subsequences ending at the same time of the earlier days in the history, within
+//!    `recur_slack_min` minutes of phase drift. When the closest lies within `recur_ratio`
+//!    times the pattern's own spread (its distance from its median), the surprise is scaled
+//!    by `(distance / (recur_ratio × spread))^recur_power`: a daily spike that drifts a few
+//!    rows, already seen at a similar magnitude, is not news;
+//! 5. **alarm suppression**, so that an event raises one alarm whatever the threshold: a
 //!    point is reported only if it is more surprising than every point *reported* in the last
 //!    `suppression_rows` rows (`reported_only`); after a reported point with `p <= hush_p`,
 //!    the next `hush_rows` rows score 0 even if more surprising (an event that grows over a
 //!    few rows reports once); after a reported alarm (`p <= alarm_p`), the next
 //!    `suppression_rows` rows score 0.
 //!
-//! The score is `s / (s + 10)` with `s = -ln p`: monotone in `p`, in `0..1`, and it keeps its
+//! The score is `s / (s + 10)` with `s = -ln p` (times the recurrence factor): monotone in `p`, in `0..1`, and it keeps its
 //! resolution for very small `p`.
 //!
 //! ```
@@ -112,6 +118,25 @@ pub struct AnomalyParams {
     /// The mean feature measures how far the short mean lies beyond the range of the past
     /// means (instead of its robust z-score).
     pub mean_range: bool,
+    /// Recurrence memory: when the latest `shape_len` values lie closer to an earlier
+    /// subsequence than `recur_ratio` times their own distance from the median (a spike or
+    /// pattern already seen at a similar magnitude), the surprise is scaled down by the ratio
+    /// over `recur_ratio` (0: off).
+    pub recur_ratio: f64,
+    /// How many earlier occurrences (at least `shape_len` rows apart) the recurrence memory
+    /// needs; the factor uses the farthest of them.
+    pub recur_count: usize,
+    /// Exponent of the recurrence factor.
+    pub recur_power: f64,
+    /// With `Some(w)`, the recurrence memory only looks at the same time of earlier days,
+    /// within `w` minutes of phase drift.
+    pub recur_slack_min: Option<u64>,
+    /// The recurrence memory measures the pattern against its own median (otherwise against
+    /// the median of the history).
+    pub recur_local: bool,
+    /// Also look for the pattern anywhere in the history, needing this many earlier
+    /// occurrences (0: off); the smaller factor applies.
+    pub recur_global_count: usize,
 }
 
 impl AnomalyParams {
@@ -144,6 +169,12 @@ impl AnomalyParams {
         if !(self.suppression_factor.is_finite() && self.suppression_factor >= 0.0) {
             return Err("suppression_factor must be a non-negative number".into());
         }
+        if !(self.recur_ratio.is_finite() && self.recur_ratio >= 0.0) {
+            return Err("recur_ratio must be a non-negative number".into());
+        }
+        if !(self.recur_power.is_finite() && self.recur_power > 0.0) {
+            return Err("recur_power must be a positive number".into());
+        }
         Ok(())
     }
 }
@@ -171,6 +202,12 @@ impl Default for AnomalyParams {
             hush_rows: 25,
             hush_p: 3e-3,
             mean_range: true,
+            recur_ratio: 0.4,
+            recur_count: 1,
+            recur_power: 2.0,
+            recur_slack_min: Some(60),
+            recur_local: true,
+            recur_global_count: 3,
         }
     }
 }
@@ -214,7 +251,8 @@ pub struct AnomalyScore {
     /// Anomaly score in `0..1` (`s / (s + 10)` with `s = -ln p`), 0 during learning and
     /// when suppressed.
     pub score: f64,
-    /// Combined tail probability before suppression (1 during learning).
+    /// Combined tail probability before the recurrence memory and suppression (1 during
+    /// learning).
     pub p_value: f64,
     /// Whether the alarm-suppression step lowered the score to 0.
     pub suppressed: bool,
@@ -275,6 +313,16 @@ impl StreamingAnomaly {
                         d.mean_len
                     } else {
                         params.mean_len
+                    },
+                    recur_ratio: if params.recur_ratio.is_finite() && params.recur_ratio >= 0.0 {
+                        params.recur_ratio
+                    } else {
+                        d.recur_ratio
+                    },
+                    recur_power: if params.recur_power.is_finite() && params.recur_power > 0.0 {
+                        params.recur_power
+                    } else {
+                        d.recur_power
                     },
                     ..params
                 };
@@ -355,6 +403,7 @@ impl StreamingAnomaly {
         self.recent.make_contiguous();
         let residual = self.seasonal_residual(value);
         let raw = self.features(value, residual.map(|r| r.0), residual.and_then(|r| r.1));
+        let recur = self.recurrence(value);
         // Calibrate each feature by the tail of its own past values.
         let mut ps: Vec<(Reason, f64)> = Vec::with_capacity(FEATURES.len());
         for ((reason, r), cal) in FEATURES.iter().zip(raw).zip(&mut self.calib) {
@@ -379,7 +428,10 @@ impl StreamingAnomaly {
             ps.iter().map(|x| x.1).fold(1.0_f64, f64::min)
         };
         let learning = self.rows <= self.params.learning_rows as u64;
-        let surprise = -p.ln();
+        let mut surprise = -p.ln();
+        if let Some(r) = recur {
+            surprise *= r;
+        }
         let recent_max = self.surprises.iter().copied().fold(0.0_f64, f64::max);
         let alarm_level = -self.params.alarm_p.max(1e-300).ln();
         let quiet = self.rows <= self.quiet_until;
@@ -534,6 +586,99 @@ impl StreamingAnomaly {
         let e = median(&mut levels);
         let c = (!changes.is_empty()).then(|| median(&mut changes));
         Some((e, c))
+    }
+
+    /// The recurrence factor in `0..=1` (see `recur_ratio`); `None` when off or undefined.
+    fn recurrence(&self, x: f64) -> Option<f64> {
+        let seasonal = self
+            .params
+            .recur_slack_min
+            .and_then(|w| self.recurrence_in(x, Some(w), self.params.recur_count));
+        let anywhere = (self.params.recur_global_count > 0)
+            .then(|| self.recurrence_in(x, None, self.params.recur_global_count))
+            .flatten();
+        match (seasonal, anywhere) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The recurrence factor against the same time of earlier days within `slack_min`
+    /// minutes (`None`: anywhere in the history), needing `count` earlier occurrences.
+    fn recurrence_in(&self, x: f64, slack_min: Option<u64>, count: usize) -> Option<f64> {
+        let r0 = self.params.recur_ratio;
+        if r0 <= 0.0 {
+            return None;
+        }
+        let m = self.params.shape_len;
+        let len = self.recent.len();
+        if len < 3 * m {
+            return None;
+        }
+        let (h, _) = self.recent.as_slices();
+        if h.len() != len {
+            return None;
+        }
+        let mut q: Vec<f64> = h[len - (m - 1)..].to_vec();
+        q.push(x);
+        let med = if self.params.recur_local {
+            let mut sorted = q.clone();
+            sorted.sort_by(f64::total_cmp);
+            sorted[m / 2]
+        } else {
+            self.values.quantile(0.5)?
+        };
+        let norm = q.iter().map(|v| (v - med) * (v - med)).sum::<f64>().sqrt();
+        if norm <= 0.0 {
+            return None;
+        }
+        let limit = (r0 * norm) * (r0 * norm);
+        // Earlier subsequences within `limit`, then the closest ones at least `m` rows apart.
+        let mut close: Vec<(f64, usize)> = Vec::new();
+        // (period, slack) in rows.
+        let seasonal = match (slack_min, self.step_ms) {
+            (Some(w), Some(step)) if step > 0 => Some((
+                usize::try_from((86_400_000 + step / 2) / step).ok()?,
+                usize::try_from((i64::try_from(w).ok()? * 60_000 + step / 2) / step).ok()?,
+            )),
+            (Some(_), _) => return None,
+            _ => None,
+        };
+        for s in 0..=len + 1 - 2 * m {
+            if let Some((period, w)) = seasonal {
+                // Only the same time of earlier days, within `w` rows.
+                let back = len - (s + m - 1);
+                let off = back % period.max(1);
+                if period < 2 || back < period - w.min(period) || off.min(period - off) > w {
+                    continue;
+                }
+            }
+            let mut d = 0.0;
+            for (u, v) in h[s..s + m].iter().zip(&q) {
+                d += (u - v) * (u - v);
+                if d >= limit {
+                    break;
+                }
+            }
+            if d < limit {
+                close.push((d, s));
+            }
+        }
+        close.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut picked: Vec<(f64, usize)> = Vec::new();
+        for (d, s) in close {
+            if picked.iter().all(|&(_, t)| s.abs_diff(t) >= m) {
+                picked.push((d, s));
+                if picked.len() >= count.max(1) {
+                    break;
+                }
+            }
+        }
+        if picked.len() < count.max(1) {
+            return None;
+        }
+        let dk = picked.last()?.0.sqrt();
+        Some((dk / (r0 * norm)).min(1.0).powf(self.params.recur_power))
     }
 
     /// Distance from the latest `shape_len` values (ending with `x`) to the nearest earlier,

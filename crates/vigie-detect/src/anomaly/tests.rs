@@ -141,6 +141,12 @@ fn invalid_params_are_refused() {
         ..AnomalyParams::default()
     };
     assert!(StreamingAnomaly::try_new(bad).is_err());
+    let bad = AnomalyParams {
+        recur_ratio: f64::NAN,
+        ..AnomalyParams::default()
+    };
+    assert!(StreamingAnomaly::try_new(bad.clone()).is_err());
+    assert_eq!(StreamingAnomaly::new(bad).params().recur_ratio, 0.4);
 }
 
 #[test]
@@ -190,6 +196,35 @@ fn a_daily_spike_stops_being_news() {
         let p = out[spikes[d]].p_value;
         assert!(p > 1e-3, "day {d}: p {p}");
     }
+}
+
+#[test]
+fn a_daily_spike_that_drifts_a_few_rows_is_remembered() {
+    // A spike near the same time every day, drifting by up to 5 rows (25 minutes): the
+    // recurrence memory scales its surprise down; a spike at a new time of day stays news.
+    let spikes: Vec<usize> = (0..12)
+        .map(|d| d * 288 + 100 + [0, 3, 5, 1, 4, 2][d % 6])
+        .collect();
+    let mut all = spikes.clone();
+    all.push(11 * 288 + 200);
+    let data = series(12 * 288, &all, 9);
+    let on = run(
+        &mut StreamingAnomaly::new(AnomalyParams::with_learning_rows(600)),
+        &data,
+    );
+    let off = run(
+        &mut StreamingAnomaly::new(AnomalyParams {
+            recur_ratio: 0.0,
+            ..AnomalyParams::with_learning_rows(600)
+        }),
+        &data,
+    );
+    for d in 4..12 {
+        let (a, b) = (on[spikes[d]].score, off[spikes[d]].score);
+        assert!(a < b * 0.6, "day {d}: {a} with memory vs {b} without");
+    }
+    let new = on[11 * 288 + 200].score;
+    assert!(new > 0.5, "a spike at a new time: {new}");
 }
 
 #[test]
