@@ -87,14 +87,15 @@ EOF
 
 now() { date +%s.%N; }
 metric() { # metric PORT NAME-AND-LABELS: first matching value
-    curl -s "http://127.0.0.1:$1/metrics" | grep -F "$2" | head -1 | awk '{print $2}'
+    # (a counter appears only once counted: no match is not an error)
+    { curl -s "http://127.0.0.1:$1/metrics" || true; } | { grep -v '^#' || true; } | { grep -F "$2" || true; } | head -1 | awk '{print $2}'
 }
 pgcount() { psql "$PG" -tAc "SELECT count(*) FROM $1.mentions" 2>/dev/null || echo 0; }
 role() { # role NAME PORT DB NS [args…] (background; pid appended to PIDS)
     local name=$1 port=$2 db=$3 ns=$4
     shift 4
     "$BIN" serve --config vigie.toml --database "$db" --role "$name" --bus "$NATS" \
-        --bus-namespace "$ns" --listen "127.0.0.1:$port" --event-time "$@" \
+        --bus-namespace "$ns" --bus-max-bytes 268435456 --listen "127.0.0.1:$port" --event-time "$@" \
         >"$WORK/$name-$port.log" 2>&1 &
     PIDS+=($!)
 }
@@ -201,7 +202,7 @@ cp "$WORK/stream.jsonl" "$WORK/feed.jsonl"
 "$BIN" serve --config vigie.toml --listen "127.0.0.1:19091" --event-time >"$WORK/single-lat.log" 2>&1 &
 PIDS+=($!)
 wait_port 19091
-while [ "$(metric 19091 'vigie_pipeline_mentions_stored_total')" -lt "$N" ] 2>/dev/null; do sleep 0.5; done
+while c=$(metric 19091 'vigie_pipeline_mentions_stored_total'); [ "${c:-0}" -lt "$N" ]; do sleep 0.5; done
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}" || true; PIDS=()
 "$BIN" serve --config vigie.toml --listen "127.0.0.1:19092" --event-time >"$WORK/single-lat2.log" 2>&1 &
 PIDS+=($!)
