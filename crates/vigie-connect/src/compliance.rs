@@ -395,6 +395,7 @@ mod bluesky {
         let addr = listener.local_addr().unwrap();
         let urls = Arc::new(Mutex::new(Vec::<String>::new()));
         let seen = urls.clone();
+        let seen_urls = urls.clone();
         tokio::spawn(async move {
             let mut n = 0;
             loop {
@@ -415,11 +416,18 @@ mod bluesky {
                         post(T0 + 3, "b", "Deuxième"),
                         serde_json::json!({"did": "did:plc:marie", "time_us": T0 + 4, "kind": "commit", "commit": {"operation": "delete", "collection": "app.bsky.feed.post", "rkey": "b"}}).to_string(),
                     ]
-                } else {
+                } else if n == 1 {
                     // Replays from the rewound cursor: the old ones must be skipped.
                     vec![
                         post(T0 + 3, "b", "Deuxième"),
                         post(T0 + 10, "c", "Troisième"),
+                    ]
+                } else {
+                    // A new process resuming from the saved cursor: the replay again.
+                    vec![
+                        post(T0 + 3, "b", "Deuxième"),
+                        post(T0 + 10, "c", "Troisième"),
+                        post(T0 + 20, "d", "Quatrième"),
                     ]
                 };
                 for f in frames {
@@ -444,7 +452,7 @@ mod bluesky {
             search: None,
             search_api: "http://127.0.0.1:9".into(),
         };
-        let mut c = BlueskyConnector::new(cfg, clock()).unwrap();
+        let mut c = BlueskyConnector::new(cfg.clone(), clock()).unwrap();
         let mut run = Run::default();
         drain(&mut c, 3, 8, &mut run).await;
         let ids = run.ids();
@@ -490,8 +498,20 @@ mod bluesky {
             urls[1].contains(&format!("cursor={}", T0 + 4 - REWIND_US)),
             "{urls:?}"
         );
-        // Restart from the saved cursor: nothing old comes back.
+        // Restart from the saved cursor in a new connector (a new process): nothing old
+        // comes back, nothing new is lost.
         assert_eq!(c.cursor(), (T0 + 10).to_string());
+        drop(urls);
+        let mut b = BlueskyConnector::new(cfg, clock()).unwrap();
+        b.seek(&c.cursor()).unwrap();
+        let mut again = Run::default();
+        drain(&mut b, 1, 6, &mut again).await;
+        assert_eq!(again.ids(), ["at://did:plc:marie/app.bsky.feed.post/d"]);
+        let urls = seen_urls.lock().unwrap();
+        assert!(
+            urls[2].contains(&format!("cursor={}", T0 + 10 - REWIND_US)),
+            "{urls:?}"
+        );
     }
 }
 
@@ -764,8 +784,11 @@ mod x {
                     let n = s.connections.fetch_add(1, Ordering::SeqCst);
                     let frames: Vec<String> = if n == 0 {
                         vec!["\r\n".into(), format!("{}\r\n", tweet("1001", "Orsane")), "{oops\r\n".into(), format!("{}\r\n", &tweet("1002", "Encore Orsane")[..20])]
-                    } else {
+                    } else if n == 1 {
                         vec![format!("{}\r\n", tweet("1002", "Encore Orsane")), "\r\n".into(), format!("{}\r\n", tweet("1003", "Toujours"))]
+                    } else {
+                        // After a restart the stream may repeat what was already delivered.
+                        vec![format!("{}\r\n", tweet("1002", "Encore Orsane")), format!("{}\r\n", tweet("1003", "Toujours")), format!("{}\r\n", tweet("1004", "Enfin"))]
                     };
                     let keep = n > 0;
                     let stream = futures_util::stream::unfold((frames, 0usize), move |(f, i)| async move {
@@ -798,7 +821,7 @@ mod x {
             ],
             base_url: base,
         };
-        let mut c = XConnector::new(cfg, clock())
+        let mut c = XConnector::new(cfg.clone(), clock())
             .unwrap()
             .with_idle_timeout(Duration::from_secs(2));
         let mut run = Run::default();
@@ -827,8 +850,23 @@ mod x {
             posts[1],
             serde_json::json!({"add": [{"value": "#orsane lang:fr", "tag": "t2"}]})
         );
+        drop(posts);
         assert!(s.auth.lock().unwrap().iter().all(|a| a == "Bearer AAAA"));
         assert_eq!(s.connections.load(Ordering::SeqCst), 2);
+
+        // Restart from the saved cursor: what the stream repeats is not delivered again.
+        let mut b = XConnector::new(cfg, clock())
+            .unwrap()
+            .with_idle_timeout(Duration::from_secs(2));
+        b.seek(&c.cursor()).unwrap();
+        let mut again = Run::default();
+        drain(&mut b, 1, 6, &mut again).await;
+        assert_eq!(
+            again.ids(),
+            ["1004"],
+            "no loss, no duplicate across a restart"
+        );
+        assert_eq!(b.cursor(), "1004");
     }
 }
 
