@@ -487,21 +487,22 @@ mod bluesky {
                 .iter()
                 .any(|c| c.is_deletion() && c.external_id.ends_with("/b"))
         );
-        let urls = urls.lock().unwrap();
-        assert_eq!(urls.len(), 2, "{urls:?}");
-        assert!(
-            urls[0].contains("wantedCollections=app.bsky.feed.post")
-                && urls[0].contains("wantedCollections=app.bsky.feed.like")
-        );
-        assert!(!urls[0].contains("cursor="));
-        assert!(
-            urls[1].contains(&format!("cursor={}", T0 + 4 - REWIND_US)),
-            "{urls:?}"
-        );
+        {
+            let urls = urls.lock().unwrap();
+            assert_eq!(urls.len(), 2, "{urls:?}");
+            assert!(
+                urls[0].contains("wantedCollections=app.bsky.feed.post")
+                    && urls[0].contains("wantedCollections=app.bsky.feed.like")
+            );
+            assert!(!urls[0].contains("cursor="));
+            assert!(
+                urls[1].contains(&format!("cursor={}", T0 + 4 - REWIND_US)),
+                "{urls:?}"
+            );
+        }
         // Restart from the saved cursor in a new connector (a new process): nothing old
         // comes back, nothing new is lost.
         assert_eq!(c.cursor(), (T0 + 10).to_string());
-        drop(urls);
         let mut b = BlueskyConnector::new(cfg, clock()).unwrap();
         b.seek(&c.cursor()).unwrap();
         let mut again = Run::default();
@@ -844,13 +845,14 @@ mod x {
         );
         assert_eq!(m.quote_of.as_deref(), Some("100"));
         assert_eq!(m.engagement.quotes, 4);
-        let posts = s.posts.lock().unwrap();
-        assert_eq!(posts[0], serde_json::json!({"delete": {"ids": ["9"]}}));
-        assert_eq!(
-            posts[1],
-            serde_json::json!({"add": [{"value": "#orsane lang:fr", "tag": "t2"}]})
-        );
-        drop(posts);
+        {
+            let posts = s.posts.lock().unwrap();
+            assert_eq!(posts[0], serde_json::json!({"delete": {"ids": ["9"]}}));
+            assert_eq!(
+                posts[1],
+                serde_json::json!({"add": [{"value": "#orsane lang:fr", "tag": "t2"}]})
+            );
+        }
         assert!(s.auth.lock().unwrap().iter().all(|a| a == "Bearer AAAA"));
         assert_eq!(s.connections.load(Ordering::SeqCst), 2);
 
