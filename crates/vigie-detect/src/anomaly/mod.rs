@@ -611,16 +611,8 @@ impl StreamingAnomaly {
             return None;
         }
         let m = self.params.shape_len;
-        let len = self.recent.len();
-        if len < 3 * m {
-            return None;
-        }
-        let (h, _) = self.recent.as_slices();
-        if h.len() != len {
-            return None;
-        }
-        let mut q: Vec<f64> = h[len - (m - 1)..].to_vec();
-        q.push(x);
+        let (h, q) = self.query_window(x)?;
+        let len = h.len();
         let med = if self.params.recur_local {
             let mut sorted = q.clone();
             sorted.sort_by(f64::total_cmp);
@@ -681,22 +673,29 @@ impl StreamingAnomaly {
         Some((dk / (r0 * norm)).min(1.0).powf(self.params.recur_power))
     }
 
-    /// Distance from the latest `shape_len` values (ending with `x`) to the nearest earlier,
-    /// non-overlapping subsequence of the history.
-    fn nearest_neighbour(&self, x: f64) -> Option<f64> {
+    /// The history (contiguous: `update` made it so) and the query: its last `shape_len - 1`
+    /// values plus `x`; `None` while the history is shorter than three queries.
+    fn query_window(&self, x: f64) -> Option<(&[f64], Vec<f64>)> {
         let m = self.params.shape_len;
         let len = self.recent.len();
         if len < 3 * m {
             return None;
         }
-        // `update` made the deque contiguous.
         let (h, _) = self.recent.as_slices();
         if h.len() != len {
             return None;
         }
-        // Query: the last m-1 values of history plus x.
         let mut q: Vec<f64> = h[len - (m - 1)..].to_vec();
         q.push(x);
+        Some((h, q))
+    }
+
+    /// Distance from the latest `shape_len` values (ending with `x`) to the nearest earlier,
+    /// non-overlapping subsequence of the history.
+    fn nearest_neighbour(&self, x: f64) -> Option<f64> {
+        let m = self.params.shape_len;
+        let (h, q) = self.query_window(x)?;
+        let len = h.len();
         let mut best = f64::INFINITY;
         // Candidates end at least m rows before the query's end.
         let last_start = len + 1 - 2 * m;
