@@ -197,15 +197,20 @@ impl Notifier for HttpNotifier {
     }
 
     async fn healthcheck(&self) -> Result<(), NotifyError> {
-        // Any HTTP answer means the endpoint is reachable; webhooks rarely accept GET.
-        self.client
-            .get(&self.url)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                NotifyError::Retryable(format!("{}: {}", endpoint(&self.url), e.without_url()))
-            })
+        // Webhooks rarely accept GET, so a 4xx answer (405, 404, 400) still means the
+        // endpoint is there; a 5xx answer means the receiver is broken right now.
+        let response = self.client.get(&self.url).send().await.map_err(|e| {
+            NotifyError::Retryable(format!("{}: {}", endpoint(&self.url), e.without_url()))
+        })?;
+        let status = response.status();
+        if status.is_server_error() {
+            return Err(NotifyError::Retryable(format!(
+                "{}: HTTP {} to a GET",
+                endpoint(&self.url),
+                status.as_u16()
+            )));
+        }
+        Ok(())
     }
 }
 

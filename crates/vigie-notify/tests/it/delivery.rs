@@ -104,8 +104,11 @@ async fn a_failing_endpoint_is_retried_then_dead_lettered_and_visible() {
     assert_eq!(down_health.dead_lettered, 1);
     assert_eq!(down_health.consecutive_failures, 3);
     assert!(down_health.last_error.as_deref().unwrap().contains("500"));
-    // The endpoint answers HTTP, so the reachability check passes.
-    assert_eq!(down_health.check.as_deref(), Some("ok"));
+    // The endpoint answers 500 to everything: the health check says so (with the host
+    // only, never the path).
+    let check = down_health.check.as_deref().unwrap();
+    assert!(check.contains("HTTP 500"), "{check}");
+    assert!(check.contains("127.0.0.1"), "{check}");
 }
 
 #[tokio::test]

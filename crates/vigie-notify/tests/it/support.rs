@@ -79,11 +79,21 @@ async fn record(
     StatusCode::OK
 }
 
+/// A GET (a health check) is not recorded; a path told to always fail fails it too, any
+/// other answers 405 as most webhook receivers do.
+async fn probe(State(state): State<Arc<Mutex<HttpState>>>, Path(path): Path<String>) -> StatusCode {
+    let s = state.lock().unwrap();
+    match s.always.get(&format!("/{path}")) {
+        Some(code) => StatusCode::from_u16(*code).unwrap(),
+        None => StatusCode::METHOD_NOT_ALLOWED,
+    }
+}
+
 impl HttpReceiver {
     pub async fn start() -> Self {
         let state = Arc::new(Mutex::new(HttpState::default()));
         let app = Router::new()
-            .route("/{*path}", post(record))
+            .route("/{*path}", post(record).get(probe))
             .with_state(state.clone());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
