@@ -21,7 +21,7 @@ use crate::error::ConfigErrorKind as Kind;
 use crate::locate::Locator;
 use crate::sources::Secret;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::HashSet;
 use toml::Spanned;
 
 /// `[workspaces.policy]` as written.
@@ -224,7 +224,7 @@ pub(crate) fn validate_accounts(
 ) -> Vec<PublishAccountConfig> {
     let mut v = V { loc, errors };
     let mut out = Vec::new();
-    let mut seen: HashMap<String, ()> = HashMap::new();
+    let mut seen: HashSet<String> = HashSet::new();
     for (i, a) in raw.iter().enumerate() {
         let p = format!("{path}.publish_accounts[{i}]");
         let id = a.id.get_ref().trim().to_owned();
@@ -241,7 +241,7 @@ pub(crate) fn validate_accounts(
             );
             continue;
         }
-        if seen.insert(id.clone(), ()).is_some() {
+        if !seen.insert(id.clone()) {
             v.push(
                 a.id.span(),
                 format!("{p}.id"),

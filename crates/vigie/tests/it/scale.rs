@@ -579,6 +579,19 @@ struct PgProxy {
 }
 
 impl PgProxy {
+    /// A proxy in front of the PostgreSQL server that `url` names.
+    async fn in_front_of(url: &str) -> Self {
+        let (_, rest) = url.split_once("://").unwrap();
+        let (authority, _) = split_authority(rest);
+        let host = authority.rsplit('@').next().unwrap();
+        let target = if host.contains(':') {
+            host.to_owned()
+        } else {
+            format!("{host}:5432")
+        };
+        Self::start(target).await
+    }
+
     async fn start(target: String) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -612,7 +625,7 @@ impl PgProxy {
     /// `url` with its host and port replaced by the proxy's.
     fn url(&self, url: &str) -> String {
         let (scheme, rest) = url.split_once("://").unwrap();
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let (authority, path) = split_authority(rest);
         let user = authority.rsplit_once('@').map(|(u, _)| format!("{u}@"));
         format!(
             "{scheme}://{}127.0.0.1:{}{path}",
@@ -632,18 +645,7 @@ async fn postgres_away_for_30_s_backs_up_in_the_bus_then_drains() {
     };
     let dir = tempfile::tempdir().unwrap();
     let s = Setup::new(dir.path(), &pg).await;
-    // The PostgreSQL server the URL names, as host:port.
-    let authority = pg.split_once("://").unwrap().1;
-    let authority = authority[..authority.find('/').unwrap_or(authority.len())]
-        .rsplit('@')
-        .next()
-        .unwrap();
-    let target = if authority.contains(':') {
-        authority.to_owned()
-    } else {
-        format!("{authority}:5432")
-    };
-    let proxy = PgProxy::start(target).await;
+    let proxy = PgProxy::in_front_of(&pg).await;
     let db = proxy.url(&s.db);
     let mut trio = Trio::start(dir.path(), &s, &db, &nats).await;
 
@@ -660,4 +662,9 @@ async fn postgres_away_for_30_s_backs_up_in_the_bus_then_drains() {
         "the worker must have met the outage: {worker_log}"
     );
     s.finish(&nats).await;
+}
+
+/// `user@host:port/db?x` → (`user@host:port`, `/db?x`).
+fn split_authority(rest: &str) -> (&str, &str) {
+    rest.split_at(rest.find('/').unwrap_or(rest.len()))
 }
