@@ -566,6 +566,34 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_scenario_has_a_statement_per_language_and_channel() {
+        // Issue 7: pre-approved holding statements in French and English, for each channel
+        // (X/Bluesky length, Facebook, press). `statement()` falls back to another channel,
+        // so look for the exact pair.
+        let lib = ScenarioLibrary::load_dir(&shipped_dir()).unwrap();
+        for s in &lib.scenarios {
+            for lang in [Lang::Fr, Lang::En] {
+                for channel in [
+                    Channel::X,
+                    Channel::Bluesky,
+                    Channel::Facebook,
+                    Channel::Press,
+                ] {
+                    assert!(
+                        s.statements
+                            .iter()
+                            .any(|st| st.lang == lang && st.channel == channel),
+                        "{}: no {} statement on {}",
+                        s.id,
+                        lang.as_str(),
+                        channel.as_str()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn shipped_statements_fit_their_channel_once_filled() {
         use crate::policy::{CheckContext, Policy, Rule, check};
         let lib = ScenarioLibrary::load_dir(&shipped_dir()).unwrap();

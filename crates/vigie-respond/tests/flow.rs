@@ -290,8 +290,9 @@ async fn from_incident_to_published_answer_and_report() {
         clock.now().plus_minutes(30),
         "first public answer due 30 minutes after activation"
     );
-    // Four statements in French plus the internal message.
-    assert_eq!(activation.drafts.len(), 5);
+    // Five statements in French (X, Bluesky, Mastodon, Facebook, press) plus the internal
+    // message.
+    assert_eq!(activation.drafts.len(), 6);
     assert!(activation.inbox_items > 0);
     let again = engine
         .activate(
