@@ -148,6 +148,38 @@ pub struct ServerConfig {
     /// Time allowed to answer one request. Default 30 s.
     #[serde(serialize_with = "serialize_duration")]
     pub request_timeout: Duration,
+    /// How long a login session lasts. Default 12 hours.
+    #[serde(serialize_with = "serialize_duration")]
+    pub session_ttl: Duration,
+    /// When cookies carry the `Secure` flag. Default [`SecureCookies::Auto`].
+    pub secure_cookies: SecureCookies,
+    /// Failed logins per login name within the window before every attempt is refused
+    /// (429) until the window ends. Default 5.
+    pub login_max_failures: u32,
+    /// Failed logins per client address (whatever the login names tried) within the
+    /// window before refusing. Default 20.
+    pub login_max_failures_per_address: u32,
+    /// The window failed logins are counted in. Default 15 minutes.
+    #[serde(serialize_with = "serialize_duration")]
+    pub login_throttle_window: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` header names the client. Default loopback.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// `server.secure_cookies`: when the session and login cookies are marked `Secure` (sent
+/// over HTTPS only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SecureCookies {
+    /// Always, except for plain HTTP to a loopback host (`localhost`, `127.0.0.1`, `[::1]`),
+    /// which browsers treat as a secure context: the demo and a laptop work, and any other
+    /// plain-HTTP address cannot carry a session.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never (plain HTTP on a trusted network; sessions can then be sniffed).
+    Never,
 }
 
 /// `[[workspaces]]`: one organization or client brand.

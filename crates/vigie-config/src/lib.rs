@@ -59,8 +59,8 @@ mod sources;
 mod validate;
 
 pub use config::{
-    Config, DATABASE_URL_ENV, FileSourceConfig, ServerConfig, SourceConfig, StorageBackend,
-    StorageConfig, WatchConfig, WorkspaceConfig,
+    Config, DATABASE_URL_ENV, FileSourceConfig, SecureCookies, ServerConfig, SourceConfig,
+    StorageBackend, StorageConfig, WatchConfig, WorkspaceConfig,
 };
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
@@ -199,6 +199,15 @@ impl Config {
                     listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
                     max_body_bytes: 1_048_576,
                     request_timeout: std::time::Duration::from_secs(30),
+                    session_ttl: std::time::Duration::from_secs(12 * 3600),
+                    secure_cookies: SecureCookies::Auto,
+                    login_max_failures: 5,
+                    login_max_failures_per_address: 20,
+                    login_throttle_window: std::time::Duration::from_secs(15 * 60),
+                    trusted_proxies: vec![
+                        std::net::IpAddr::from([127, 0, 0, 1]),
+                        std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+                    ],
                 },
                 detection: vigie_model::DetectionSettings::default(),
                 workspaces: Vec::new(),

@@ -69,6 +69,24 @@ pub(crate) struct ServerForSerialization {
     /// Time allowed to answer one request (duration). Default `30s`.
     #[serde(default = "default_request_timeout")]
     pub request_timeout: Spanned<String>,
+    /// How long a login session lasts (duration). Default `12h`.
+    #[serde(default = "default_session_ttl")]
+    pub session_ttl: Spanned<String>,
+    /// `auto` (default), `always` or `never`: when cookies carry the `Secure` flag.
+    #[serde(default = "default_secure_cookies")]
+    pub secure_cookies: Spanned<String>,
+    /// Failed logins per login name within the window before refusing. Default 5.
+    #[serde(default = "default_login_max_failures")]
+    pub login_max_failures: Spanned<u64>,
+    /// Failed logins per client address within the window before refusing. Default 20.
+    #[serde(default = "default_login_max_failures_per_address")]
+    pub login_max_failures_per_address: Spanned<u64>,
+    /// The window failed logins are counted in (duration). Default `15m`.
+    #[serde(default = "default_login_throttle_window")]
+    pub login_throttle_window: Spanned<String>,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed. Default loopback.
+    #[serde(default = "default_trusted_proxies")]
+    pub trusted_proxies: Spanned<Vec<Spanned<String>>>,
 }
 
 impl Default for ServerForSerialization {
@@ -77,11 +95,17 @@ impl Default for ServerForSerialization {
             listen: default_listen(),
             max_body_bytes: default_max_body_bytes(),
             request_timeout: default_request_timeout(),
+            session_ttl: default_session_ttl(),
+            secure_cookies: default_secure_cookies(),
+            login_max_failures: default_login_max_failures(),
+            login_max_failures_per_address: default_login_max_failures_per_address(),
+            login_throttle_window: default_login_throttle_window(),
+            trusted_proxies: default_trusted_proxies(),
         }
     }
 }
 
-/// The default listen address: loopback, since the API has no authentication yet.
+/// The default listen address: loopback (expose it through an HTTPS reverse proxy).
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The default request body limit: 1 MiB.
 pub(crate) const DEFAULT_MAX_BODY_BYTES: u64 = 1_048_576;
@@ -94,6 +118,30 @@ fn default_max_body_bytes() -> Spanned<u64> {
 }
 fn default_request_timeout() -> Spanned<String> {
     Spanned::new(0..0, "30s".to_owned())
+}
+fn default_session_ttl() -> Spanned<String> {
+    Spanned::new(0..0, "12h".to_owned())
+}
+fn default_secure_cookies() -> Spanned<String> {
+    Spanned::new(0..0, "auto".to_owned())
+}
+fn default_login_max_failures() -> Spanned<u64> {
+    Spanned::new(0..0, 5)
+}
+fn default_login_max_failures_per_address() -> Spanned<u64> {
+    Spanned::new(0..0, 20)
+}
+fn default_login_throttle_window() -> Spanned<String> {
+    Spanned::new(0..0, "15m".to_owned())
+}
+fn default_trusted_proxies() -> Spanned<Vec<Spanned<String>>> {
+    Spanned::new(
+        0..0,
+        vec![
+            Spanned::new(0..0, "127.0.0.1".to_owned()),
+            Spanned::new(0..0, "::1".to_owned()),
+        ],
+    )
 }
 
 /// `[detection]`. Durations are whole minutes at least (`5m`, `1h`, `3d`).

@@ -1,8 +1,8 @@
 //! Pure validation: raw structs in, typed [`Config`] or every mistake found out.
 
 use crate::config::{
-    Config, FileSourceConfig, ServerConfig, SourceConfig, StorageConfig, WatchConfig,
-    WorkspaceConfig, is_postgres_url,
+    Config, FileSourceConfig, SecureCookies, ServerConfig, SourceConfig, StorageConfig,
+    WatchConfig, WorkspaceConfig, is_postgres_url,
 };
 use crate::duration::{format_duration, parse_duration};
 use crate::error::{ConfigError, ConfigErrorKind as Kind};
@@ -148,10 +148,61 @@ impl Validator<'_, '_> {
         };
         let request_timeout =
             self.positive_duration(&raw.request_timeout, "server.request_timeout");
+        let session_ttl = self.positive_duration(&raw.session_ttl, "server.session_ttl");
+        let secure_cookies = match raw.secure_cookies.get_ref().as_str() {
+            "auto" => Some(SecureCookies::Auto),
+            "always" => Some(SecureCookies::Always),
+            "never" => Some(SecureCookies::Never),
+            other => {
+                self.push(
+                    raw.secure_cookies.span(),
+                    "server.secure_cookies".into(),
+                    Kind::Value,
+                    format!("unknown value {other:?}: expected \"auto\", \"always\" or \"never\""),
+                );
+                None
+            }
+        };
+        let login_max_failures =
+            self.count_at_least_one(&raw.login_max_failures, "server.login_max_failures");
+        let login_max_failures_per_address = self.count_at_least_one(
+            &raw.login_max_failures_per_address,
+            "server.login_max_failures_per_address",
+        );
+        let login_throttle_window =
+            self.positive_duration(&raw.login_throttle_window, "server.login_throttle_window");
+        let mut trusted_proxies = Some(Vec::new());
+        for (i, p) in raw.trusted_proxies.get_ref().iter().enumerate() {
+            match p.get_ref().trim().parse::<std::net::IpAddr>() {
+                Ok(ip) => {
+                    if let Some(list) = trusted_proxies.as_mut() {
+                        list.push(ip);
+                    }
+                }
+                Err(_) => {
+                    self.push(
+                        p.span(),
+                        format!("server.trusted_proxies[{i}]"),
+                        Kind::Value,
+                        format!(
+                            "{:?} is not an IP address (e.g. \"127.0.0.1\" or \"::1\")",
+                            p.get_ref()
+                        ),
+                    );
+                    trusted_proxies = None;
+                }
+            }
+        }
         Some(ServerConfig {
             listen: listen?,
             max_body_bytes: max_body_bytes?,
             request_timeout: request_timeout?,
+            session_ttl: session_ttl?,
+            secure_cookies: secure_cookies?,
+            login_max_failures: login_max_failures?,
+            login_max_failures_per_address: login_max_failures_per_address?,
+            login_throttle_window: login_throttle_window?,
+            trusted_proxies: trusted_proxies?,
         })
     }
 
@@ -557,6 +608,21 @@ impl Validator<'_, '_> {
             Ok(d) => Some(d),
             Err(e) => {
                 self.push(raw.span(), path.to_owned(), Kind::Duration, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn count_at_least_one(&mut self, raw: &Spanned<u64>, path: &str) -> Option<u32> {
+        match u32::try_from(*raw.get_ref()) {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                self.push(
+                    raw.span(),
+                    path.to_owned(),
+                    Kind::Value,
+                    "expected a whole number from 1 to 4294967295".into(),
+                );
                 None
             }
         }

@@ -178,6 +178,11 @@ pub trait AccountStore: Send + Sync {
     async fn set_preferences(&self, user: i64, locale: &str, time_zone: &str) -> StoreResult<()>;
     /// Turns the second factor on (`Some(secret)`) or off.
     async fn set_totp_secret(&self, user: i64, secret: Option<&str>) -> StoreResult<()>;
+    /// Records that a TOTP code of time step `step` was accepted for `user`: `true` if no
+    /// code of this step or a later one was accepted before (atomic, so two requests racing
+    /// with the same code cannot both win), `false` for a replay. Changing the secret forgets
+    /// the steps used.
+    async fn use_totp_step(&self, user: i64, step: i64) -> StoreResult<bool>;
 
     /// Gives `user` the `role` in `workspace` (replacing a previous role).
     async fn set_role(&self, user: i64, workspace: &WorkspaceId, role: Role) -> StoreResult<()>;
@@ -403,13 +408,28 @@ macro_rules! impl_account_store {
                 user: i64,
                 secret: Option<&str>,
             ) -> $crate::StoreResult<()> {
-                ::sqlx::query("UPDATE users SET totp_secret = $2 WHERE id = $1")
-                    .bind(user)
-                    .bind(secret)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::query("set totp secret"))?;
+                ::sqlx::query(
+                    "UPDATE users SET totp_secret = $2, totp_last_step = NULL WHERE id = $1",
+                )
+                .bind(user)
+                .bind(secret)
+                .execute(&self.pool)
+                .await
+                .map_err($crate::StoreError::query("set totp secret"))?;
                 Ok(())
+            }
+
+            async fn use_totp_step(&self, user: i64, step: i64) -> $crate::StoreResult<bool> {
+                let done = ::sqlx::query(
+                    "UPDATE users SET totp_last_step = $2 \
+                     WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+                )
+                .bind(user)
+                .bind(step)
+                .execute(&self.pool)
+                .await
+                .map_err($crate::StoreError::query("use totp step"))?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn set_role(
@@ -766,6 +786,16 @@ mod tests {
                 "$argon2id$new"
             )
         );
+        // Each TOTP step is accepted once; earlier steps are refused; a new secret resets.
+        assert!(a.use_totp_step(alice, 100).await.unwrap());
+        assert!(!a.use_totp_step(alice, 100).await.unwrap(), "replay");
+        assert!(!a.use_totp_step(alice, 99).await.unwrap(), "older step");
+        assert!(a.use_totp_step(alice, 101).await.unwrap());
+        assert!(a.use_totp_step(bob, 100).await.unwrap(), "per user");
+        a.set_totp_secret(alice, Some("KRSXG5CTMVRXEZLU"))
+            .await
+            .unwrap();
+        assert!(a.use_totp_step(alice, 50).await.unwrap(), "new secret");
         a.set_totp_secret(alice, None).await.unwrap();
         assert!(
             a.user_by_id(alice)

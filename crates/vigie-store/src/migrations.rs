@@ -43,6 +43,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "responding",
         include_str!("../migrations/sqlite/0006_responding.sql"),
     ),
+    (
+        7,
+        "totp_replay",
+        include_str!("../migrations/sqlite/0007_totp_replay.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` of the PostgreSQL migrations, in order.
@@ -76,6 +81,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         6,
         "responding",
         include_str!("../migrations/postgres/0006_responding.sql"),
+    ),
+    (
+        7,
+        "totp_replay",
+        include_str!("../migrations/postgres/0007_totp_replay.sql"),
     ),
 ];
 

@@ -1,7 +1,7 @@
 //! Row shapes read by the queries, their conversion to domain values, and the bookkeeping
 //! of a mention batch. Plain Rust, shared by both backends and tested without a database.
 
-use crate::codec::{MentionCursor, from_json, level_from_i16, parse_id, real_or_nan, ts};
+use crate::codec::{from_json, level_from_i16, parse_id, real_or_nan, ts};
 use crate::{MentionPage, StoreError, StoreResult, StoredMention, WatchLevel, WatchRecord};
 use std::collections::{BTreeSet, HashMap};
 use vigie_model::{EnrichedMention, Incident, LevelChange, Signal, SignalKind, WorkspaceId};
@@ -120,13 +120,7 @@ pub(crate) fn page_from_rows(rows: Vec<(i64, JsonDoc)>, limit: u32) -> StoreResu
         })
         .collect::<StoreResult<Vec<_>>>()?;
     let next_cursor = match items.last() {
-        Some(last) if more => Some(
-            MentionCursor {
-                published_ms: last.mention.mention.published_at.as_millis(),
-                id: last.id,
-            }
-            .encode(),
-        ),
+        Some(last) if more => Some(last.cursor()),
         _ => None,
     };
     Ok(MentionPage { items, next_cursor })
@@ -287,7 +281,8 @@ mod tests {
         let doc = |i| sqlx::types::Json(serde_json::to_value(sample_mention(&ws, i)).unwrap());
         let page = page_from_rows(vec![(3, doc(3)), (2, doc(2)), (1, doc(1))], 2).unwrap();
         assert_eq!(page.items.len(), 2);
-        let cursor = MentionCursor::decode(page.next_cursor.as_deref().unwrap()).unwrap();
+        let cursor =
+            crate::codec::MentionCursor::decode(page.next_cursor.as_deref().unwrap()).unwrap();
         assert_eq!(cursor.id, 2);
         let page = page_from_rows(vec![(3, doc(3))], 2).unwrap();
         assert_eq!(page.next_cursor, None);

@@ -32,6 +32,19 @@ pub struct StoredMention {
     pub mention: EnrichedMention,
 }
 
+impl StoredMention {
+    /// The cursor that continues a listing right after this mention (same order and
+    /// filter): lets a caller that stops inside a page (a search that filters a page
+    /// further) resume exactly where it stopped.
+    pub fn cursor(&self) -> String {
+        crate::codec::MentionCursor {
+            published_ms: self.mention.mention.published_at.as_millis(),
+            id: self.id,
+        }
+        .encode()
+    }
+}
+
 /// Which mentions to list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MentionFilter {

@@ -180,9 +180,13 @@ pub async fn serve_with(
     services: Services,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router_with(state, services))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // Connect info gives the login throttle the client's address.
+    axum::serve(
+        listener,
+        router_with(state, services).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// `GET /health`: 200 when the store answers, 503 otherwise.

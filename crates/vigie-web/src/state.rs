@@ -25,20 +25,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Bundles the state, with the system clock and default [`AuthSettings`].
+    /// Bundles the state, with the system clock and the [`AuthSettings`] of `[server]`.
     pub fn new(
         store: Arc<dyn Store>,
         config: Arc<Config>,
         metrics: Option<PrometheusHandle>,
         started_at: Timestamp,
     ) -> Self {
+        let auth = AuthSettings::from_server(&config.server);
         Self {
             store,
             config,
             metrics,
             started_at,
             clock: Arc::new(SystemClock),
-            auth: AuthSettings::default(),
+            auth,
         }
     }
 

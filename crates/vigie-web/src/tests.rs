@@ -378,3 +378,145 @@ async fn serve_answers_and_shuts_down_gracefully() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn q_searches_mentions_and_pages_through_every_match_once() {
+    let (app, store, _dir) = seeded_app().await;
+    // 2,400 more mentions (three store pages of 1,000 and a bit): every 7th speaks of a
+    // recall, half of those in French with an accent.
+    let batch: Vec<_> = (0..2_400)
+        .map(|i| {
+            let mut m = crate::test_support::mention(
+                "acme",
+                &format!("s{i}"),
+                100 + i,
+                vigie_model::SentimentLabel::Neutral,
+                "fr",
+                "brand",
+            );
+            m.mention.text = match (i % 7, i % 2) {
+                (0, 0) => format!("acme annonce un RAPPEL du lot {i}"),
+                (0, _) => format!("acme : rappél produit {i}"),
+                _ => format!("acme message ordinaire {i}"),
+            };
+            m
+        })
+        .collect();
+    store.insert_mentions(&batch).await.unwrap();
+    let expected: std::collections::BTreeSet<String> = (0..2_400)
+        .filter(|i| i % 7 == 0)
+        .map(|i| format!("s{i}"))
+        .collect();
+
+    // Walk the search with pages of 40 through the cursors.
+    let mut seen = Vec::new();
+    let mut uri = "/api/v1/workspaces/acme/mentions?q=rappel&limit=40".to_owned();
+    let mut pages = 0;
+    loop {
+        let (status, body) = get(&app, &uri).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page = ids(&body);
+        assert!(page.len() <= 40);
+        let matched = body["matched"].as_array().unwrap();
+        assert_eq!(matched.len(), page.len());
+        assert!(matched.iter().all(|m| m == &serde_json::json!(["rappel"])));
+        assert!(body["scanned"].as_u64().unwrap() >= page.len() as u64);
+        seen.extend(page);
+        pages += 1;
+        match body["next_cursor"].as_str() {
+            Some(c) => {
+                uri = format!("/api/v1/workspaces/acme/mentions?q=rappel&limit=40&cursor={c}")
+            }
+            None => break,
+        }
+    }
+    let unique: std::collections::BTreeSet<String> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "a match was returned twice");
+    assert_eq!(unique, expected);
+    assert!(pages >= 9, "{pages} pages");
+    // Newest first across pages.
+    let order: Vec<i64> = seen.iter().map(|s| s[1..].parse().unwrap()).collect();
+    assert!(order.windows(2).all(|w| w[0] > w[1]));
+
+    // Filters combine with q; the query language works (NOT, fields).
+    let (_, body) = get(
+        &app,
+        "/api/v1/workspaces/acme/mentions?q=rappel%20AND%20NOT%20lot&limit=1000",
+    )
+    .await;
+    assert_eq!(ids(&body).len(), expected.len() / 2);
+    // No match at all: an empty page and no cursor.
+    let (_, body) = get(&app, "/api/v1/workspaces/acme/mentions?q=introuvable").await;
+    assert_eq!(ids(&body).len(), 0);
+    assert!(body["next_cursor"].is_null());
+    assert_eq!(body["scanned"], 2_405);
+    // Without q the answer has no search fields.
+    let (_, body) = get(&app, "/api/v1/workspaces/acme/mentions?limit=1").await;
+    assert!(body.get("scanned").is_none() && body.get("matched").is_none());
+}
+
+#[tokio::test]
+async fn search_resumes_after_the_last_mention_it_examined() {
+    let (_app, store, _dir) = seeded_app().await;
+    let batch: Vec<_> = (0..300)
+        .map(|i| {
+            let mut m = crate::test_support::mention(
+                "acme",
+                &format!("s{i}"),
+                100 + i,
+                vigie_model::SentimentLabel::Neutral,
+                "fr",
+                "brand",
+            );
+            m.mention.text = if i % 50 == 0 {
+                format!("panne {i}")
+            } else {
+                format!("rien {i}")
+            };
+            m
+        })
+        .collect();
+    store.insert_mentions(&batch).await.unwrap();
+    let state = crate::AppState::new(
+        store.clone(),
+        crate::test_support::config(),
+        None,
+        crate::test_support::at(0),
+    );
+    let q = vigie_query::parse("panne").unwrap();
+    let mut filter = vigie_store::MentionFilter::workspace(crate::test_support::ws("acme"));
+    let mut found = Vec::new();
+    let mut calls = 0;
+    loop {
+        // A budget of 64 mentions per call: most calls end on the budget, not on a full page.
+        let page = crate::api::mentions::search(&state, filter.clone(), &q, 4, 64)
+            .await
+            .unwrap();
+        assert!(page.scanned <= 64);
+        found.extend(
+            page.items
+                .iter()
+                .map(|(m, _)| m.mention.mention.external_id.clone()),
+        );
+        calls += 1;
+        match page.next_cursor {
+            Some(c) => filter.cursor = Some(c),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..300)
+        .rev()
+        .filter(|i| i % 50 == 0)
+        .map(|i| format!("s{i}"))
+        .collect();
+    assert_eq!(found, expected);
+    assert!(calls >= 5, "{calls}");
+}
+
+#[tokio::test]
+async fn a_malformed_q_is_a_400_with_its_position_and_nothing_else_runs() {
+    let (app, _store, _dir) = seeded_app().await;
+    let message = bad_request(&app, "/api/v1/workspaces/acme/mentions?q=%28acme%20AND").await;
+    assert!(message.starts_with("invalid q: "), "{message}");
+    assert!(message.contains("at character "), "{message}");
+}

@@ -530,6 +530,7 @@ fn cookie_pair(set_cookie: &str) -> String {
 }
 
 /// Opens the login page and posts the form; returns the response status and headers.
+/// Plain HTTP to `127.0.0.1:8080`, no peer address.
 async fn login(
     app: &Router,
     user: &str,
@@ -537,8 +538,41 @@ async fn login(
     totp: &str,
     with_csrf: bool,
 ) -> (StatusCode, HeaderMap) {
-    let (status, headers, page) =
-        send_raw(app, Request::get("/login").body(Body::empty()).unwrap()).await;
+    let (status, headers, _) = login_with(
+        app,
+        user,
+        password,
+        totp,
+        with_csrf,
+        "127.0.0.1:8080",
+        None,
+        None,
+    )
+    .await;
+    (status, headers)
+}
+
+/// [`login`] with the `Host` header, the peer address (as the server's connect info gives
+/// it) and an `X-Forwarded-For` header; also returns the login page that was shown.
+#[allow(clippy::too_many_arguments)]
+async fn login_with(
+    app: &Router,
+    user: &str,
+    password: &str,
+    totp: &str,
+    with_csrf: bool,
+    host: &str,
+    peer: Option<&str>,
+    forwarded_for: Option<&str>,
+) -> (StatusCode, HeaderMap, String) {
+    let (status, headers, page) = send_raw(
+        app,
+        Request::get("/login")
+            .header("host", host)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let csrf_cookie = set_cookie_value(&headers, crate::auth::LOGIN_CSRF_COOKIE).unwrap();
     let page = page.as_str().unwrap().to_owned();
@@ -555,13 +589,21 @@ async fn login(
         "_csrf={token}&next=%2Fw%2Facme&login={user}&password={}&totp={totp}",
         crate::ui::url_encode(password).replace("%20", "+")
     );
-    let req = Request::post("/login")
+    let mut req = Request::post("/login")
+        .header("host", host)
         .header("content-type", "application/x-www-form-urlencoded")
-        .header("cookie", cookie_pair(&csrf_cookie))
-        .body(Body::from(form))
-        .unwrap();
+        .header("cookie", cookie_pair(&csrf_cookie));
+    if let Some(f) = forwarded_for {
+        req = req.header("x-forwarded-for", f);
+    }
+    let mut req = req.body(Body::from(form)).unwrap();
+    if let Some(p) = peer {
+        let addr: std::net::SocketAddr = p.parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+    }
     let (status, headers, _) = send_raw(app, req).await;
-    (status, headers)
+    (status, headers, page)
 }
 
 #[tokio::test]
@@ -753,6 +795,124 @@ async fn failed_logins_are_throttled() {
 }
 
 #[tokio::test]
+async fn one_address_trying_many_logins_is_throttled_too() {
+    let (app, _store, _dir, clock) = seeded_app_with_clock().await;
+    let attacker = Some("198.51.100.7:40000");
+    let host = "127.0.0.1:8080";
+    // 20 failures spread over 20 logins (one each: no login reaches its own limit).
+    for i in 0..20 {
+        let (status, _, _) = login_with(
+            &app,
+            &format!("nobody{i}"),
+            "bad password!!",
+            "",
+            true,
+            host,
+            attacker,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // The address is now refused, even for a real account with its right password...
+    let (status, _, _) = login_with(&app, "alice", PASSWORD, "", true, host, attacker, None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // ...while alice signs in from her own address, and a spoofed X-Forwarded-For from a
+    // direct client changes nothing.
+    let (status, _, _) = login_with(
+        &app,
+        "alice",
+        PASSWORD,
+        "",
+        true,
+        host,
+        Some("203.0.113.5:5000"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = login_with(
+        &app,
+        "alice",
+        PASSWORD,
+        "",
+        true,
+        host,
+        attacker,
+        Some("203.0.113.5"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Behind the local reverse proxy, the forwarded address is the one counted.
+    let via_proxy = Some("127.0.0.1:5555");
+    let (status, _, _) = login_with(
+        &app,
+        "alice",
+        PASSWORD,
+        "",
+        true,
+        host,
+        via_proxy,
+        Some("198.51.100.7"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _, _) = login_with(
+        &app,
+        "alice",
+        PASSWORD,
+        "",
+        true,
+        host,
+        via_proxy,
+        Some("203.0.113.77"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // The window ends.
+    clock.advance_millis(16 * 60_000);
+    let (status, _, _) = login_with(&app, "alice", PASSWORD, "", true, host, attacker, None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn cookies_are_secure_off_loopback_and_the_login_page_says_why() {
+    let (app, _store, _dir, _clock) = seeded_app_with_clock().await;
+    // Plain HTTP to a public name: the cookie is Secure (the browser will drop it) and the
+    // page explains what to do.
+    let (status, headers, page) = login_with(
+        &app,
+        "alice",
+        PASSWORD,
+        "",
+        true,
+        "vigie.example.org",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let set = set_cookie_value(&headers, crate::auth::SESSION_COOKIE).unwrap();
+    assert!(set.contains("; Secure"), "{set}");
+    assert!(page.contains("id=\"login-insecure\""), "{page}");
+    // Loopback: no warning, no Secure flag.
+    let (_, headers, page) = login_with(
+        &app,
+        "alice",
+        PASSWORD,
+        "",
+        true,
+        "localhost:8080",
+        None,
+        None,
+    )
+    .await;
+    assert!(!page.contains("login-insecure"));
+    let set = set_cookie_value(&headers, crate::auth::SESSION_COOKIE).unwrap();
+    assert!(!set.contains("Secure"), "{set}");
+}
+
+#[tokio::test]
 async fn totp_is_required_once_enabled() {
     let (app, store, _dir, clock) = seeded_app_with_clock().await;
     let secret = crate::auth::totp::base32_encode(b"0123456789abcdefghij");
@@ -784,6 +944,24 @@ async fn totp_is_required_once_enabled() {
     );
     assert_eq!(
         login(&app, "vera", PASSWORD, &code, true).await.0,
+        StatusCode::SEE_OTHER
+    );
+    // The same code a second time (seen over a shoulder, replayed): refused, even within
+    // its 90 s of validity; the next step's code works.
+    assert_eq!(
+        login(&app, "vera", PASSWORD, &code, true).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    clock.advance_millis(30_000);
+    let next = format!(
+        "{:06}",
+        crate::auth::totp::totp(
+            b"0123456789abcdefghij",
+            vigie_model::Clock::now(clock.as_ref())
+        )
+    );
+    assert_eq!(
+        login(&app, "vera", PASSWORD, &next, true).await.0,
         StatusCode::SEE_OTHER
     );
 }

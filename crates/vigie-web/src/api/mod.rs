@@ -5,7 +5,7 @@ mod dashboard;
 mod events;
 mod levels;
 mod members;
-mod mentions;
+pub(crate) mod mentions;
 pub(crate) mod mobilize;
 mod query;
 pub(crate) mod respond;

@@ -19,6 +19,7 @@ use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::Digest;
+use std::net::IpAddr;
 use std::time::Duration;
 use vigie_model::{Timestamp, WorkspaceId};
 use vigie_store::{AccountStore, UserRecord};
@@ -37,7 +38,8 @@ pub const API_TOKEN_PREFIX: &str = "vgt_";
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
-/// Security settings of the web application.
+/// Security settings of the web application (from `[server]`, see
+/// [`AuthSettings::from_server`]).
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     /// How long a session lives after login (default 12 hours).
@@ -45,21 +47,63 @@ pub struct AuthSettings {
     /// Failed logins allowed per login name within [`AuthSettings::throttle_window`] before
     /// further attempts are refused (default 5).
     pub max_failures: u32,
+    /// Failed logins allowed per client address, whatever the logins tried, within the
+    /// window (default 20): stops one client from trying a few passwords on many logins.
+    pub max_failures_per_address: u32,
     /// The counting window of failed logins (default 15 minutes).
     pub throttle_window: Duration,
     /// `Some(true)`: always mark cookies `Secure`; `Some(false)`: never; `None` (default):
-    /// when the request came over HTTPS (`X-Forwarded-Proto: https` from the proxy).
+    /// always, except for plain HTTP to a loopback host (see [`secure_for`]).
     pub secure_cookies: Option<bool>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (default loopback).
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for AuthSettings {
     fn default() -> Self {
+        Self::from_server(&vigie_config::Config::embedded_default().server)
+    }
+}
+
+impl AuthSettings {
+    /// The settings of `[server]`.
+    pub fn from_server(server: &vigie_config::ServerConfig) -> Self {
         Self {
-            session_ttl: Duration::from_secs(12 * 3600),
-            max_failures: 5,
-            throttle_window: Duration::from_secs(15 * 60),
-            secure_cookies: None,
+            session_ttl: server.session_ttl,
+            max_failures: server.login_max_failures,
+            max_failures_per_address: server.login_max_failures_per_address,
+            throttle_window: server.login_throttle_window,
+            secure_cookies: match server.secure_cookies {
+                vigie_config::SecureCookies::Auto => None,
+                vigie_config::SecureCookies::Always => Some(true),
+                vigie_config::SecureCookies::Never => Some(false),
+            },
+            trusted_proxies: server.trusted_proxies.clone(),
         }
+    }
+
+    /// The client's address: the peer, or, when the peer is a trusted proxy, the last
+    /// address in `X-Forwarded-For` that is not itself a trusted proxy (the one the nearest
+    /// proxy saw; earlier entries are whatever the client claimed).
+    pub fn client_address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+        let peer = peer?;
+        if !self.trusted_proxies.contains(&peer) {
+            return Some(peer);
+        }
+        let forwarded: Vec<IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .collect();
+        Some(
+            forwarded
+                .into_iter()
+                .rev()
+                .find(|a| !self.trusted_proxies.contains(a))
+                .unwrap_or(peer),
+        )
     }
 }
 
@@ -151,14 +195,47 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<Duration>, secure: bo
     c
 }
 
-/// Whether cookies must be `Secure` for this request.
+/// Whether cookies must be `Secure` for this request. By default (`secure_cookies` unset):
+/// yes, unless the request is plain HTTP (no `X-Forwarded-Proto: https`) to a loopback host
+/// (`localhost`, `127.0.0.0/8`, `[::1]`), which browsers treat as a secure context anyway.
+/// A plain-HTTP request to any other host gets `Secure` cookies that the browser will not
+/// keep: the login page says so ([`plain_http_elsewhere`]).
 pub fn secure_for(settings: &AuthSettings, headers: &HeaderMap) -> bool {
-    settings.secure_cookies.unwrap_or_else(|| {
-        headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
-    })
+    settings
+        .secure_cookies
+        .unwrap_or_else(|| forwarded_https(headers) || !loopback_host(headers))
+}
+
+/// A plain-HTTP request to a host that is not loopback while cookies are `Secure`: the
+/// browser will drop the session cookie, so the login page explains what to do.
+pub fn plain_http_elsewhere(settings: &AuthSettings, headers: &HeaderMap) -> bool {
+    secure_for(settings, headers) && !forwarded_https(headers) && !loopback_host(headers)
+}
+
+fn forwarded_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// Whether the `Host` header names a loopback host (`localhost`, `*.localhost`,
+/// `127.0.0.0/8`, `[::1]`), with or without a port.
+fn loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    let name = name.to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// How the request proved who it is.
@@ -347,10 +424,89 @@ mod tests {
         assert_eq!(cookie(&h, "c"), None);
         let c = set_cookie("s", "v", Some(Duration::from_secs(60)), true);
         assert_eq!(c, "s=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
-        let settings = AuthSettings::default();
-        assert!(!secure_for(&settings, &h));
-        h.insert("x-forwarded-proto", "https".parse().unwrap());
-        assert!(secure_for(&settings, &h));
         assert!(same_secret("abc", "abc") && !same_secret("abc", "abd"));
+    }
+
+    fn host(h: &str, proto: Option<&str>) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        m.insert("host", h.parse().unwrap());
+        if let Some(p) = proto {
+            m.insert("x-forwarded-proto", p.parse().unwrap());
+        }
+        m
+    }
+
+    #[test]
+    fn cookies_are_secure_except_plain_http_to_loopback() {
+        let auto = AuthSettings::default();
+        for loopback in [
+            "127.0.0.1:8080",
+            "localhost",
+            "LOCALHOST:3000",
+            "app.localhost:80",
+            "[::1]:8080",
+            "127.1.2.3",
+        ] {
+            assert!(!secure_for(&auto, &host(loopback, None)), "{loopback}");
+            assert!(!plain_http_elsewhere(&auto, &host(loopback, None)));
+            assert!(
+                secure_for(&auto, &host(loopback, Some("https"))),
+                "{loopback}"
+            );
+        }
+        for elsewhere in ["vigie.example.org", "192.168.1.20:8080", "[2001:db8::1]:80"] {
+            assert!(secure_for(&auto, &host(elsewhere, None)), "{elsewhere}");
+            assert!(plain_http_elsewhere(&auto, &host(elsewhere, None)));
+            assert!(!plain_http_elsewhere(
+                &auto,
+                &host(elsewhere, Some("https"))
+            ));
+        }
+        // No Host header at all: secure.
+        assert!(secure_for(&auto, &HeaderMap::new()));
+        let never = AuthSettings {
+            secure_cookies: Some(false),
+            ..AuthSettings::default()
+        };
+        assert!(!secure_for(&never, &host("vigie.example.org", None)));
+        assert!(!plain_http_elsewhere(
+            &never,
+            &host("vigie.example.org", None)
+        ));
+        let always = AuthSettings {
+            secure_cookies: Some(true),
+            ..AuthSettings::default()
+        };
+        assert!(secure_for(&always, &host("localhost", None)));
+    }
+
+    #[test]
+    fn client_address_believes_only_trusted_proxies() {
+        let settings = AuthSettings::default();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "6.6.6.6, 203.0.113.9".parse().unwrap());
+        // A direct client cannot choose its address with the header.
+        assert_eq!(
+            settings.client_address(Some(ip("198.51.100.7")), &h),
+            Some(ip("198.51.100.7"))
+        );
+        // Behind the local proxy: the address the proxy saw (the last entry).
+        assert_eq!(
+            settings.client_address(Some(ip("127.0.0.1")), &h),
+            Some(ip("203.0.113.9"))
+        );
+        // Chained trusted proxies are skipped.
+        h.insert("x-forwarded-for", "203.0.113.9, ::1".parse().unwrap());
+        assert_eq!(
+            settings.client_address(Some(ip("::1")), &h),
+            Some(ip("203.0.113.9"))
+        );
+        // No header: the proxy itself.
+        assert_eq!(
+            settings.client_address(Some(ip("127.0.0.1")), &HeaderMap::new()),
+            Some(ip("127.0.0.1"))
+        );
+        assert_eq!(settings.client_address(None, &h), None);
     }
 }

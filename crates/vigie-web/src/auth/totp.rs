@@ -76,21 +76,31 @@ fn step(now: Timestamp) -> u64 {
 /// Whether `code` (6 digits, spaces allowed) is valid at `now` for the base32 `secret`,
 /// allowing [`DRIFT_STEPS`] of clock drift.
 pub fn verify(secret_base32: &str, code: &str, now: Timestamp) -> bool {
-    let Some(secret) = base32_decode(secret_base32) else {
-        return false;
-    };
+    verify_step(secret_base32, code, now).is_some()
+}
+
+/// The time step `code` belongs to when it is valid at `now` (within [`DRIFT_STEPS`]), to be
+/// recorded so that the same code cannot be used twice (RFC 6238 §5.2): see
+/// `AccountStore::use_totp_step`.
+pub fn verify_step(secret_base32: &str, code: &str, now: Timestamp) -> Option<u64> {
+    let secret = base32_decode(secret_base32)?;
     let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+        return None;
     }
-    let Ok(given) = digits.parse::<u32>() else {
-        return false;
-    };
+    let given = digits.parse::<u32>().ok()?;
     let current = i64::try_from(step(now)).unwrap_or(0);
-    (-DRIFT_STEPS..=DRIFT_STEPS).any(|d| {
+    // Every candidate is computed (no early exit), so timing says nothing about which one
+    // matched.
+    let mut found = None;
+    for d in -DRIFT_STEPS..=DRIFT_STEPS {
         let s = u64::try_from(current + d).unwrap_or(0);
-        subtle::ConstantTimeEq::ct_eq(&hotp(&secret, s), &given).into()
-    })
+        let same: bool = subtle::ConstantTimeEq::ct_eq(&hotp(&secret, s), &given).into();
+        if same && found.is_none() {
+            found = Some(s);
+        }
+    }
+    found
 }
 
 /// The `otpauth://` URI an authenticator app imports.
@@ -174,6 +184,11 @@ mod tests {
         assert!(!verify(&secret, "81804", now));
         assert!(!verify(&secret, "abcdef", now));
         assert!(!verify("not base32!", "081804", now));
+        // The step is the one the code belongs to (the previous step's code gives it).
+        let current = step(now);
+        assert_eq!(verify_step(&secret, "081804", now), Some(current));
+        assert_eq!(verify_step(&secret, &previous, now), Some(current - 1));
+        assert_eq!(verify_step(&secret, &far, now), None);
     }
 
     #[test]

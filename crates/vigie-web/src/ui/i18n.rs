@@ -110,6 +110,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Trop d'échecs. Réessayez dans quelques minutes.",
     ),
     (
+        "plain_http_warning",
+        "This address is plain HTTP: your browser will not keep the session cookie, so signing in cannot work. Open Vigie through HTTPS (a reverse proxy), on localhost, or set server.secure_cookies = \"never\" on a trusted network.",
+        "Cette adresse est en HTTP simple : le navigateur ne gardera pas le cookie de session et la connexion ne peut pas aboutir. Ouvrez Vigie en HTTPS (derrière un proxy), sur localhost, ou réglez server.secure_cookies = \"never\" sur un réseau de confiance.",
+    ),
+    (
         "csrf_login",
         "The form expired. Please try again.",
         "Le formulaire a expiré. Réessayez.",

@@ -1,23 +1,27 @@
 //! Signing in and out: `GET/POST /login`, `POST /logout`.
 //!
 //! The login form carries a CSRF token that is also set in a short-lived cookie (double
-//! submit: there is no session yet). Failed attempts are counted per login name; after
-//! `max_failures` within the window, further attempts are refused (429) until the window
-//! ends, even with the right password. A user with TOTP must give a valid code.
+//! submit: there is no session yet). Failed attempts are counted per login name and per
+//! client address; after `max_failures` for the login (or `max_failures_per_address` for the
+//! address) within the window, further attempts are refused (429) until the window ends,
+//! even with the right password. A user with TOTP must give a valid code, once.
 
 use super::{Lang, Nav, Tr, render};
 use crate::auth::{
     AuthSettings, Credential, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie, digest,
-    random_secret, same_secret, secure_for, set_cookie, totp, verify_password,
+    plain_http_elsewhere, random_secret, same_secret, secure_for, set_cookie, totp,
+    verify_password,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
+use axum::extract::ConnectInfo;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use vigie_model::Timestamp;
 use vigie_store::SessionRecord;
@@ -31,6 +35,8 @@ struct LoginPage {
     next: String,
     login: String,
     message: String,
+    /// Plain HTTP to a non-loopback host while cookies are `Secure`: sign-in cannot work.
+    insecure_warning: String,
 }
 
 /// `?next=&expired=1`.
@@ -75,6 +81,11 @@ fn login_page(
         next: next.to_owned(),
         login: login.to_owned(),
         message: message_key.map(|k| tr.s(k).to_owned()).unwrap_or_default(),
+        insecure_warning: if plain_http_elsewhere(&state.auth, headers) {
+            tr.s("plain_http_warning").to_owned()
+        } else {
+            String::new()
+        },
     };
     let mut response = (status, render(&page)).into_response();
     let c = set_cookie(
@@ -134,6 +145,7 @@ pub(crate) enum LoginOutcome {
 /// Checks credentials with throttling and, on success, creates a session.
 pub(crate) async fn attempt_login(
     state: &AppState,
+    client: Option<IpAddr>,
     login: &str,
     password: &str,
     code: &str,
@@ -143,11 +155,18 @@ pub(crate) async fn attempt_login(
     let settings: &AuthSettings = &state.auth;
     let window = i64::try_from(settings.throttle_window.as_millis()).unwrap_or(i64::MAX);
     let key = format!("login:{}", login.trim().to_lowercase());
-    if let Some(t) = accounts.throttle_state(&key).await?
-        && t.failures >= settings.max_failures
-        && t.window_start.as_millis() > now.as_millis() - window
-    {
-        return Ok(LoginOutcome::Throttled);
+    let address_key = client.map(|ip| format!("addr:{ip}"));
+    let mut keys = vec![(key.as_str(), settings.max_failures)];
+    if let Some(k) = &address_key {
+        keys.push((k.as_str(), settings.max_failures_per_address));
+    }
+    for (k, max) in &keys {
+        if let Some(t) = accounts.throttle_state(k).await?
+            && t.failures >= *max
+            && t.window_start.as_millis() > now.as_millis() - window
+        {
+            return Ok(LoginOutcome::Throttled);
+        }
     }
     let user = accounts.user_by_login(login.trim()).await?;
     // Argon2 takes tens of milliseconds of CPU: off the async threads. Unknown logins are
@@ -161,17 +180,29 @@ pub(crate) async fn attempt_login(
         .unwrap_or(false);
     let ok = match &user {
         None => false,
-        Some(u) => {
-            password_ok
-                && u.totp_secret
-                    .as_deref()
-                    .is_none_or(|secret| totp::verify(secret, code, now))
-        }
+        Some(_) if !password_ok => false,
+        Some(u) => match u.totp_secret.as_deref() {
+            None => true,
+            // A code is good once: a code seen on the wire or over a shoulder cannot open a
+            // second session within its 90 s of validity.
+            Some(secret) => match totp::verify_step(secret, code, now) {
+                None => false,
+                Some(step) => {
+                    accounts
+                        .use_totp_step(u.id, i64::try_from(step).unwrap_or(i64::MAX))
+                        .await?
+                }
+            },
+        },
     };
     let Some(user) = user.filter(|_| ok) else {
-        accounts.record_login_failure(&key, now, window).await?;
+        for (k, _) in &keys {
+            accounts.record_login_failure(k, now, window).await?;
+        }
         return Ok(LoginOutcome::Rejected);
     };
+    // Only the login's counter is cleared: one valid account must not let a client reset the
+    // count of its attempts on other logins.
     accounts.clear_login_failures(&key).await?;
     let secret = random_secret().map_err(|e| ApiError::internal(&e))?;
     let csrf = random_secret().map_err(|e| ApiError::internal(&e))?;
@@ -198,8 +229,14 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 pub(crate) async fn login_post(
     State(state): State<AppState>,
     headers: HeaderMap,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
+    // The peer address is there when the server runs with connect info (`serve_with`);
+    // in-process tests have none and count per login only.
+    let client = state
+        .auth
+        .client_address(peer.map(|axum::Extension(ConnectInfo(a))| a.ip()), &headers);
     let Ok(Form(form)) = form else {
         return login_page(
             &state,
@@ -222,7 +259,7 @@ pub(crate) async fn login_post(
             Some("csrf_login"),
         );
     }
-    match attempt_login(&state, &form.login, &form.password, &form.totp).await {
+    match attempt_login(&state, client, &form.login, &form.password, &form.totp).await {
         Err(e) => e.into_response(),
         Ok(LoginOutcome::Throttled) => login_page(
             &state,

@@ -15,8 +15,8 @@ use vigie_enrich::LexiconSentiment;
 use vigie_model::{SentimentLabel, Timestamp, WorkspaceId};
 use vigie_store::MentionFilter;
 
-/// Store page size while filtering mentions with a query.
-const EXPLORER_SCAN: u32 = 500;
+/// Stored mentions one explorer page may examine while filtering with a query.
+const EXPLORER_SCAN: usize = 5_000;
 /// Mentions shown per page.
 const EXPLORER_PAGE: usize = 50;
 
@@ -154,47 +154,45 @@ pub(crate) async fn mentions_get(
         filter.language = (!p.lang.trim().is_empty()).then(|| p.lang.trim().to_lowercase());
         filter.cursor = (!p.cursor.is_empty()).then(|| p.cursor.clone());
         let mut query_error = String::new();
-        let query = if p.q.trim().is_empty() {
-            None
-        } else {
-            match vigie_query::parse(&p.q) {
-                Ok(q) => Some(q),
-                Err(e) => {
-                    query_error = format!("{} (position {})", e.message, e.position + 1);
-                    None
-                }
+        let query = match crate::api::mentions::query_param(Some(&p.q)) {
+            Ok(q) => q,
+            Err(e) => {
+                query_error = e.message;
+                None
             }
-        };
-        filter.limit = if query.is_some() {
-            EXPLORER_SCAN
-        } else {
-            u32::try_from(EXPLORER_PAGE).unwrap_or(50)
         };
         let mut items = Vec::new();
         let mut next_cursor = None;
         if query_error.is_empty() {
-            let page = state.store.list_mentions(&filter).await?;
-            next_cursor = page.next_cursor.clone();
-            for m in &page.items {
+            // With a query, the explorer filters the listing further: `search` resumes right
+            // after the last mention it examined, so paging skips no match.
+            let found = match &query {
+                None => {
+                    filter.limit = u32::try_from(EXPLORER_PAGE).unwrap_or(50);
+                    let page = state.store.list_mentions(&filter).await?;
+                    next_cursor = page.next_cursor;
+                    page.items.into_iter().map(|m| (m, Vec::new())).collect()
+                }
+                Some(q) => {
+                    let page = crate::api::mentions::search(
+                        &state,
+                        filter,
+                        q,
+                        EXPLORER_PAGE,
+                        EXPLORER_SCAN,
+                    )
+                    .await?;
+                    next_cursor = page.next_cursor;
+                    page.items
+                }
+            };
+            for (m, matched) in found {
                 let em = &m.mention;
                 let lang = em
                     .enrichment
                     .language
                     .as_ref()
                     .map_or("und", |l| l.code.as_str());
-                let matched = match &query {
-                    None => Vec::new(),
-                    Some(q) => {
-                        let doc = vigie_query::Document::from_mention(&em.mention, Some(lang));
-                        match q.explain_match(&doc) {
-                            Some(parts) => parts,
-                            None => continue,
-                        }
-                    }
-                };
-                if items.len() >= EXPLORER_PAGE {
-                    break;
-                }
                 let explanation = lexicon().explain(&em.mention.text, lang);
                 let s = &em.enrichment.sentiment;
                 let (label, label_text) = match s.label {

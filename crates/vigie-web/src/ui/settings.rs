@@ -225,19 +225,25 @@ pub(crate) async fn totp_enable_post(
         return super::error_page(StatusCode::BAD_REQUEST, "malformed form");
     };
     let valid_secret = totp::base32_decode(&form.secret).is_some_and(|b| b.len() >= 16);
-    if !valid_secret || !totp::verify(&form.secret, &form.code, state.clock.now()) {
+    let step = totp::verify_step(&form.secret, &form.code, state.clock.now());
+    let Some(step) = step.filter(|_| valid_secret) else {
         return respond(
             settings_page(&state, &user, "wrong code: nothing changed".into(), None).await,
             StatusCode::BAD_REQUEST,
         );
-    }
-    match state
-        .store
-        .accounts()
-        .set_totp_secret(user.user.id, Some(form.secret.trim()))
-        .await
-    {
-        Ok(()) => see_other("/settings?msg=saved"),
+    };
+    let accounts = state.store.accounts();
+    let saved = async {
+        accounts
+            .set_totp_secret(user.user.id, Some(form.secret.trim()))
+            .await?;
+        // The code that proved the new secret is spent: it cannot sign in afterwards.
+        accounts
+            .use_totp_step(user.user.id, i64::try_from(step).unwrap_or(i64::MAX))
+            .await
+    };
+    match saved.await {
+        Ok(_) => see_other("/settings?msg=saved"),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -250,11 +256,23 @@ pub(crate) async fn totp_disable_post(
     let Ok(Form(form)) = form else {
         return super::error_page(StatusCode::BAD_REQUEST, "malformed form");
     };
-    let ok = user
+    let step = user
         .user
         .totp_secret
         .as_deref()
-        .is_some_and(|s| totp::verify(s, &form.code, state.clock.now()));
+        .and_then(|s| totp::verify_step(s, &form.code, state.clock.now()));
+    let ok = match step {
+        None => false,
+        Some(step) => match state
+            .store
+            .accounts()
+            .use_totp_step(user.user.id, i64::try_from(step).unwrap_or(i64::MAX))
+            .await
+        {
+            Ok(fresh) => fresh,
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+    };
     if !ok {
         return respond(
             settings_page(&state, &user, "wrong code: nothing changed".into(), None).await,
