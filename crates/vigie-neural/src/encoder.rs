@@ -3,7 +3,9 @@
 
 use crate::NeuralError;
 use crate::format::{self, Header, Q4_BLOCK_BYTES, QK, f32s};
-use crate::kernels::{QActs, QMatrix, add_layer_norm, dequant_row_q4, gelu, matmul};
+use crate::kernels::{
+    Kernel, QActs, QMatrix, add_layer_norm, dequant_row_q4, dot, exp_f32, gelu, matmul, sum,
+};
 use crate::tokenizer::Tokenizer;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,6 +61,8 @@ pub struct Encoder {
     eln_b: Vec<f32>,
     layers: Vec<Layer>,
     threads: usize,
+    /// The matrix kernel the weights are laid out for.
+    kernel: Kernel,
 }
 
 /// One forward pass's input: windows of token ids (`<s>` … `</s>`) laid end to end.
@@ -99,10 +103,15 @@ impl Encoder {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, NeuralError> {
         let file = format::parse(bytes)?;
         let h = file.header;
+        // the VNNI layout works on panels of 16 rows (384 and 1536 for e5-small)
+        let kernel = match Kernel::detect() {
+            Kernel::Vnni if h.hidden % 16 != 0 || h.ff % 16 != 0 => Kernel::Avx2,
+            k => k,
+        };
         let f = |name: &str, len: usize| file.tensor(name, 0, len).map(f32s);
         let qm = |name: &str, rows: usize, cols: usize| {
             file.tensor(name, 1, rows * cols)
-                .map(|b| QMatrix::from_q4(b, rows, cols))
+                .map(|b| QMatrix::from_q4(b, rows, cols, kernel))
         };
         let mut layers = Vec::with_capacity(h.layers);
         for l in 0..h.layers {
@@ -140,6 +149,7 @@ impl Encoder {
             tokenizer: Tokenizer::new(file.tokenizer),
             layers,
             threads: 1,
+            kernel,
         };
         if encoder.header.max_positions < 3 {
             return Err(NeuralError::Format("fewer than 3 positions".into()));
@@ -296,7 +306,45 @@ impl Encoder {
     }
 
     /// One forward pass; returns the mean-pooled (not normalized) vector of each segment.
+    ///
+    /// The whole pass (attention, softmax, GELU, layer norms, quantization) is compiled a
+    /// second and third time with AVX-512 or AVX2 enabled, and the copy this CPU runs is
+    /// chosen here (docs/design/neural.md, "`unsafe_code`").
     fn forward(&self, batch: &Batch, s: &mut Scratch) -> Vec<f32> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let avx2 =
+                std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+            if avx2 && self.kernel == Kernel::Vnni && Kernel::detect() == Kernel::Vnni {
+                #[allow(unsafe_code)]
+                // SAFETY: AVX-512 F, BW, VNNI (`Kernel::detect`) and AVX2, FMA were just
+                // detected: the only requirement of calling a function compiled with them.
+                return unsafe { self.forward_avx512(batch, s) };
+            }
+            if avx2 {
+                #[allow(unsafe_code)]
+                // SAFETY: AVX2 and FMA were just detected: the only requirement of calling a
+                // function compiled with them.
+                return unsafe { self.forward_avx2(batch, s) };
+            }
+        }
+        self.forward_body(batch, s)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma")]
+    fn forward_avx512(&self, batch: &Batch, s: &mut Scratch) -> Vec<f32> {
+        self.forward_body(batch, s)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn forward_avx2(&self, batch: &Batch, s: &mut Scratch) -> Vec<f32> {
+        self.forward_body(batch, s)
+    }
+
+    #[inline(always)]
+    fn forward_body(&self, batch: &Batch, s: &mut Scratch) -> Vec<f32> {
         let h = self.header.hidden;
         let heads = self.header.heads;
         let hd = h / heads;
@@ -327,7 +375,7 @@ impl Encoder {
 
         let scale = 1.0 / (hd as f32).sqrt();
         for l in &self.layers {
-            s.acts.quantize(&s.x, h);
+            s.acts.quantize(&s.x, h, self.kernel);
             matmul(&l.q, &l.qb, &s.acts, &mut s.q);
             matmul(&l.k, &l.kb, &s.acts, &mut s.k);
             matmul(&l.v, &l.vb, &s.acts, &mut s.v);
@@ -342,37 +390,30 @@ impl Encoder {
                         let mut mx = f32::NEG_INFINITY;
                         for (j, src) in (a..b).enumerate() {
                             let kh = &s.k[src * h + off..src * h + off + hd];
-                            let d = qh.iter().zip(kh).map(|(x, y)| x * y).sum::<f32>() * scale;
+                            let d = dot(qh, kh) * scale;
                             s.probs[j] = d;
                             mx = mx.max(d);
                         }
-                        let mut sum = 0f32;
                         for p in s.probs.iter_mut() {
-                            *p = (*p - mx).exp();
-                            sum += *p;
+                            *p = exp_f32(*p - mx);
                         }
+                        let sum = sum(&s.probs);
                         let inv = 1.0 / sum;
                         let ch = &mut s.ctx[t * h + off..t * h + off + hd];
-                        for (j, src) in (a..b).enumerate() {
-                            let p = s.probs[j] * inv;
-                            let vh = &s.v[src * h + off..src * h + off + hd];
-                            for (c, v) in ch.iter_mut().zip(vh) {
-                                *c += p * v;
-                            }
-                        }
+                        weighted_rows(ch, &s.probs, inv, &s.v[a * h..b * h], (h, off));
                     }
                 }
             }
-            s.acts.quantize(&s.ctx, h);
+            s.acts.quantize(&s.ctx, h, self.kernel);
             matmul(&l.ao, &l.aob, &s.acts, &mut s.tmp);
             add_layer_norm(&mut s.x, Some(&s.tmp), &l.aln_w, &l.aln_b, eps);
 
-            s.acts.quantize(&s.x, h);
+            s.acts.quantize(&s.x, h, self.kernel);
             matmul(&l.fi, &l.fib, &s.acts, &mut s.mid);
             for v in s.mid.iter_mut() {
                 *v = gelu(*v);
             }
-            s.acts.quantize(&s.mid, self.header.ff);
+            s.acts.quantize(&s.mid, self.header.ff, self.kernel);
             matmul(&l.fo, &l.fob, &s.acts, &mut s.tmp);
             add_layer_norm(&mut s.x, Some(&s.tmp), &l.oln_w, &l.oln_b, eps);
         }
@@ -391,5 +432,31 @@ impl Encoder {
             }
         }
         pooled
+    }
+}
+
+/// `out = inv · Σ_j p_j · v_j`, where `v_j` are the `out.len()` values at `off` of row `j`
+/// of `v` (rows of `h`); the sum stays in registers when a head has 32 values (e5-small).
+#[inline(always)]
+fn weighted_rows(out: &mut [f32], probs: &[f32], inv: f32, v: &[f32], (h, off): (usize, usize)) {
+    const HD: usize = 32;
+    if let Ok(out) = <&mut [f32; HD]>::try_from(&mut *out) {
+        let mut acc = [0f32; HD];
+        for (row, &p) in v.chunks_exact(h).zip(probs) {
+            let vh = &row[off..off + HD];
+            for i in 0..HD {
+                acc[i] += p * vh[i];
+            }
+        }
+        for (o, a) in out.iter_mut().zip(acc) {
+            *o = a * inv;
+        }
+        return;
+    }
+    let hd = out.len();
+    for (row, &p) in v.chunks_exact(h).zip(probs) {
+        for (o, x) in out.iter_mut().zip(&row[off..off + hd]) {
+            *o += p * inv * x;
+        }
     }
 }
