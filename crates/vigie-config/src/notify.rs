@@ -138,6 +138,10 @@ pub(crate) struct PersonForSerialization {
     /// Channels used to reach them personally (escalation).
     #[serde(default)]
     pub channels: Vec<Spanned<String>>,
+    /// Their Vigie login (default: the person's id): links the functional roles a login
+    /// holds (`[workspaces] responsibilities`) to the person to notify.
+    #[serde(default)]
+    pub login: Option<Spanned<String>>,
 }
 
 /// `[[notify.rotations]]`.
@@ -467,6 +471,8 @@ pub struct PersonConfig {
     pub ntfy_topic: Option<String>,
     /// Channels that reach them personally.
     pub channels: Vec<String>,
+    /// Their Vigie login (the person's id unless `login` is given).
+    pub login: String,
 }
 
 /// How often the turn changes.
@@ -950,7 +956,21 @@ pub(crate) fn validate_notify(
                 format!("invalid address {:?}", e.get_ref()),
             );
         }
+        let login = match &p.login {
+            Some(l) if l.get_ref().trim().is_empty() => {
+                v.push(
+                    l.span(),
+                    &format!("{path}.login"),
+                    Kind::Value,
+                    "login must not be empty (leave it out to use the person's id)".into(),
+                );
+                String::new()
+            }
+            Some(l) => l.get_ref().trim().to_owned(),
+            None => id.clone(),
+        };
         people.push(PersonConfig {
+            login,
             id,
             name: p.name.get_ref().clone(),
             language,

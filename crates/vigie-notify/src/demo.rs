@@ -14,6 +14,7 @@ use vigie_config::{
 /// rounds); first public answer due in 30 minutes.
 pub fn demo_config() -> NotifyConfig {
     let person = |id: &str, name: &str| PersonConfig {
+        login: id.into(),
         id: id.into(),
         name: name.into(),
         language: MessageLanguage::Fr,

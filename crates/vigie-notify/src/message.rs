@@ -21,6 +21,9 @@ pub enum MessageKind {
     SlaWarning,
     /// The incident was resolved.
     Resolved,
+    /// A crisis room opened on the incident and the recipient holds one of its roles (the
+    /// summary says which scenario, which roles and what to do; no acknowledgement).
+    RoomOpened,
 }
 
 /// One notification, independent of the channel that carries it.
@@ -80,6 +83,8 @@ impl Message {
             (MessageKind::SlaWarning, true) => "Échéance de réponse proche : ".into(),
             (MessageKind::Resolved, false) => "Resolved: ".into(),
             (MessageKind::Resolved, true) => "Résolu : ".into(),
+            (MessageKind::RoomOpened, false) => "Crisis room opened: ".into(),
+            (MessageKind::RoomOpened, true) => "Cellule de crise ouverte : ".into(),
         };
         format!(
             "[Vigie] {prefix}{level} ({n}) — {}/{}",
@@ -87,10 +92,14 @@ impl Message {
         )
     }
 
-    /// The figures, one per line, in the message's language.
+    /// The figures, one per line, in the message's language (none for a crisis-room notice,
+    /// which carries its text in the summary).
     pub fn figures(&self) -> Vec<String> {
         let e = &self.explanation;
         let mut out = Vec::new();
+        if self.kind == MessageKind::RoomOpened {
+            return out;
+        }
         if self.fr() {
             out.push(format!(
                 "{} mentions en {} min (attendu ≈ {:.0}), dont {} négatives (attendu ≈ {:.0})",
@@ -159,6 +168,13 @@ impl Message {
 
     /// Label of the timeline link.
     pub fn open_label(&self) -> &'static str {
+        if self.kind == MessageKind::RoomOpened {
+            return if self.fr() {
+                "Ouvrir la cellule de crise"
+            } else {
+                "Open the crisis room"
+            };
+        }
         if self.fr() {
             "Voir l'incident"
         } else {

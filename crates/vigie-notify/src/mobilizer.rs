@@ -719,7 +719,7 @@ impl Mobilizer {
         let workspace = m.workspace.clone();
         let incident = m.id;
         let task = async move {
-            this.deliver(incident, &workspace, &channel, &message, &recipient)
+            this.deliver(Some(incident), &workspace, &channel, &message, &recipient)
                 .await;
         };
         if let Ok(mut tasks) = self.inner.tasks.lock() {
@@ -727,10 +727,11 @@ impl Mobilizer {
         }
     }
 
-    /// One delivery: attempts with exponential backoff, then a dead letter.
+    /// One delivery: attempts with exponential backoff, then a dead letter. Outcomes land
+    /// in the timeline of `incident` (a mobilization incident) when there is one.
     async fn deliver(
         &self,
-        incident: i64,
+        incident: Option<i64>,
         workspace: &WorkspaceId,
         channel: &str,
         message: &Message,
@@ -758,6 +759,9 @@ impl Mobilizer {
             match notifier.send(message, to).await {
                 Ok(()) => {
                     self.record_health(channel, None);
+                    let Some(incident) = incident else {
+                        return;
+                    };
                     self.append(
                         incident,
                         EntryKind::NotificationSent,
@@ -770,6 +774,7 @@ impl Mobilizer {
                                     format!("escalation step {step}"),
                                 MessageKind::SlaWarning => "SLA warning".into(),
                                 MessageKind::Resolved => "resolution".into(),
+                                MessageKind::RoomOpened => "crisis-room notice".into(),
                             },
                             notifier.kind(),
                             if attempt > 1 {
@@ -808,7 +813,7 @@ impl Mobilizer {
     #[allow(clippy::too_many_arguments)]
     async fn dead_letter(
         &self,
-        incident: i64,
+        incident: Option<i64>,
         workspace: &WorkspaceId,
         channel: &str,
         message: &Message,
@@ -825,7 +830,7 @@ impl Mobilizer {
             id: 0,
             at: self.now(),
             workspace: workspace.clone(),
-            incident_id: Some(incident),
+            incident_id: incident,
             channel: channel.to_owned(),
             recipient: to.person.clone(),
             attempts,
@@ -838,9 +843,12 @@ impl Mobilizer {
             tracing::error!(error = %e, "cannot store a dead letter");
         }
         let who = to.person.clone().unwrap_or_else(|| format!("#{channel}"));
-        self.append(incident, EntryKind::NotificationFailed, Some(&who), format!(
-            "notification to {who} via {channel} failed after {attempts} attempt(s), dead-lettered: {error}"
-        )).await;
+        tracing::warn!(channel, recipient = %who, attempts, "notification dead-lettered");
+        if let Some(incident) = incident {
+            self.append(incident, EntryKind::NotificationFailed, Some(&who), format!(
+                "notification to {who} via {channel} failed after {attempts} attempt(s), dead-lettered: {error}"
+            )).await;
+        }
     }
 
     fn record_health(&self, channel: &str, error: Option<&NotifyError>) {
@@ -1169,6 +1177,73 @@ impl Mobilizer {
             .iter()
             .map(|r| MobilizedIncident::from_record(r).map_err(MobilizeError::from))
             .collect()
+    }
+
+    /// Tells `people` (person ids of `[[notify.people]]`) that a crisis room opened on an
+    /// incident of `watch`, through each one's personal channels, in their language, with
+    /// the same retries and dead letters as alerts. `summary` is `(English, French)`;
+    /// `url` opens the room. Deliveries land in the timeline of the watch's open
+    /// mobilization incident, if there is one. Returns the ids that name nobody.
+    pub async fn notify_people(
+        &self,
+        workspace: &WorkspaceId,
+        watch: &vigie_model::WatchId,
+        level: CrisisLevel,
+        people: &[String],
+        summary: (&str, &str),
+        url: &str,
+    ) -> Vec<String> {
+        let incident = self
+            .open_incidents()
+            .await
+            .into_iter()
+            .find(|m| &m.workspace == workspace && &m.watch == watch)
+            .map(|m| m.id);
+        let mut unknown = Vec::new();
+        for id in people {
+            let Some(person) = self.inner.config.people.iter().find(|p| &p.id == id) else {
+                unknown.push(id.clone());
+                continue;
+            };
+            let fr = person.language == MessageLanguage::Fr;
+            let message = Message {
+                kind: MessageKind::RoomOpened,
+                incident_id: incident.unwrap_or(0),
+                workspace: workspace.to_string(),
+                watch: watch.to_string(),
+                level,
+                at: self.now(),
+                explanation: vigie_model::Explanation {
+                    summary: if fr { summary.1 } else { summary.0 }.to_owned(),
+                    ..vigie_model::Explanation::default()
+                },
+                sla_deadline: None,
+                ack_url: None,
+                incident_url: url.to_owned(),
+                language: person.language,
+                recipient_name: Some(person.name.clone()),
+            };
+            let recipient = Recipient {
+                person: Some(person.id.clone()),
+                email: person.email.clone(),
+                ntfy_topic: person.ntfy_topic.clone(),
+            };
+            for channel in &person.channels {
+                let this = self.clone();
+                let channel = channel.clone();
+                let workspace = workspace.clone();
+                let message = message.clone();
+                let recipient = recipient.clone();
+                let task = async move {
+                    this.deliver(incident, &workspace, &channel, &message, &recipient)
+                        .await;
+                };
+                if let Ok(mut tasks) = self.inner.tasks.lock() {
+                    tasks.spawn(task);
+                }
+            }
+        }
+        unknown
     }
 
     /// Open incidents with their escalation state.

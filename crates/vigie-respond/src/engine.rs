@@ -25,17 +25,40 @@ use vigie_store::{
     AuditEntry, MentionFilter, NewAuditEntry, RecordKind, RespondRecord, RespondStore, Store,
 };
 
+/// What the people holding a crisis room's roles are told when it opens.
+#[derive(Debug, Clone)]
+pub struct RoomNotice<'a> {
+    /// Workspace.
+    pub workspace: &'a WorkspaceId,
+    /// The crisis room.
+    pub room_id: i64,
+    /// The incident it was opened on.
+    pub incident_id: i64,
+    /// The incident's watch.
+    pub watch: &'a vigie_model::WatchId,
+    /// The incident's level (highest reached).
+    pub level: vigie_model::CrisisLevel,
+    /// Scenario name in English and in French.
+    pub scenario: (&'a str, &'a str),
+    /// The roles of the room (task owners, approvers, spokesperson), sorted.
+    pub roles: &'a [String],
+}
+
+/// Who was told what, for the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RoleNotification {
+    /// Role → the people notified for it.
+    pub notified: BTreeMap<String, Vec<String>>,
+    /// Roles nobody holds in the workspace (or whose holders have no way to be reached).
+    pub unreached: Vec<String>,
+}
+
 /// Tells the people holding some roles that a crisis room opened (wired to on-call
-/// notifications by the application).
+/// notifications by the application: `vigie_web::MobilizerRoles`).
 #[async_trait]
 pub trait RoleNotifier: Send + Sync + std::fmt::Debug {
-    /// Notifies the holders of `roles` in `workspace`; `message` says what and where.
-    async fn notify_roles(
-        &self,
-        workspace: &WorkspaceId,
-        roles: &[String],
-        message: &str,
-    ) -> Result<(), String>;
+    /// Notifies the holders of `notice.roles`; says who was reached for which role.
+    async fn notify_roles(&self, notice: &RoomNotice<'_>) -> Result<RoleNotification, String>;
 }
 
 /// Settings of the engine.
@@ -574,15 +597,24 @@ impl Engine {
             scenario.name.get(req.lang),
             incident.watch
         );
-        let outcome = match &self.notifier {
-            Some(n) => match n.notify_roles(ws, &roles, &message).await {
-                Ok(()) => "room.roles_notified",
+        let notice = RoomNotice {
+            workspace: ws,
+            room_id,
+            incident_id,
+            watch: &incident.watch,
+            level,
+            scenario: (scenario.name.get(Lang::En), scenario.name.get(Lang::Fr)),
+            roles: &roles,
+        };
+        let (outcome, reached) = match &self.notifier {
+            Some(n) => match n.notify_roles(&notice).await {
+                Ok(r) => ("room.roles_notified", Some(r)),
                 Err(e) => {
                     tracing::warn!(error = %e, "notifying the roles of a crisis room failed");
-                    "room.roles_notification_failed"
+                    ("room.roles_notification_failed", None)
                 }
             },
-            None => "room.roles_to_notify",
+            None => ("room.roles_to_notify", None),
         };
         let entry = self.audit(
             ws,
@@ -591,7 +623,7 @@ impl Engine {
             outcome,
             ("room", Some(room_id.to_string())),
             None,
-            Some(serde_json::json!({ "roles": roles, "message": message })),
+            Some(serde_json::json!({ "roles": roles, "message": message, "reached": reached })),
         );
         rs.append_audit(&entry).await?;
         Ok(Activation {

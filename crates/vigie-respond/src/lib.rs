@@ -40,7 +40,7 @@ pub mod scenario;
 pub mod template;
 
 pub use engine::{
-    ActivateRequest, Activation, Engine, EngineSettings, InboxAction, RoleNotifier, RoomFigures,
+    ActivateRequest, Activation, Engine, EngineSettings, InboxAction, RoleNotification, RoleNotifier, RoomFigures, RoomNotice,
     RoomView,
 };
 pub use error::{ErrorKind, RespondError, RespondResult};

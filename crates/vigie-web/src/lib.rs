@@ -42,7 +42,7 @@ pub mod ui;
 #[cfg(test)]
 mod test_support;
 
-pub use api::respond::process_engine;
+pub use api::respond::{MobilizerRoles, process_engine};
 pub use auth::{AuthSettings, CurrentUser};
 pub use error::{ApiError, ErrorCode};
 pub use middleware::HTTP_REQUESTS_TOTAL;

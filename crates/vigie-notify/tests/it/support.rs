@@ -278,6 +278,7 @@ pub fn ts(s: &str) -> Timestamp {
 
 pub fn person(id: &str, name: &str, lang: MessageLanguage, channels: &[&str]) -> PersonConfig {
     PersonConfig {
+        login: id.into(),
         id: id.into(),
         name: name.into(),
         language: lang,

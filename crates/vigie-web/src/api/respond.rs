@@ -116,9 +116,95 @@ fn engine(state: &AppState, ext: Ext<Engine>) -> Result<Engine, ApiError> {
 /// The engine a process serves (layered once by `vigie serve` and `vigie demo --serve`):
 /// the scenario library of `VIGIE_SCENARIOS_DIR` (default `scenarios/`), the workspaces'
 /// names as brands, and publishing to Mastodon and Bluesky.
-pub fn process_engine(state: &AppState) -> Result<Engine, ApiError> {
+/// The process's responding engine: scenarios from `VIGIE_SCENARIOS_DIR` (default
+/// `scenarios/`), each workspace's policy and publishing accounts, and, with a mobilizer,
+/// the people holding a crisis room's roles notified when it opens ([`MobilizerRoles`]).
+pub fn process_engine(
+    state: &AppState,
+    mobilizer: Option<&vigie_notify::Mobilizer>,
+) -> Result<Engine, ApiError> {
     let publisher = vigie_respond::publish::Publisher::new().map_err(api_error)?;
-    Ok(base_engine(state)?.with_publisher(publisher))
+    let engine = base_engine(state)?.with_publisher(publisher);
+    Ok(match mobilizer {
+        Some(m) => engine.with_notifier(std::sync::Arc::new(MobilizerRoles {
+            mobilizer: m.clone(),
+            config: state.config.clone(),
+        })),
+        None => engine,
+    })
+}
+
+/// Tells the people who hold a crisis room's roles that it opened, through the mobilizer:
+/// roles → logins from the workspace's `responsibilities`, logins → `[[notify.people]]`
+/// (by their `login`, the person's id by default), each reached on their own channels in
+/// their language, with the mobilizer's retries and dead letters.
+#[derive(Debug, Clone)]
+pub struct MobilizerRoles {
+    mobilizer: vigie_notify::Mobilizer,
+    config: std::sync::Arc<vigie_config::Config>,
+}
+
+#[async_trait::async_trait]
+impl vigie_respond::RoleNotifier for MobilizerRoles {
+    async fn notify_roles(
+        &self,
+        notice: &vigie_respond::RoomNotice<'_>,
+    ) -> Result<vigie_respond::RoleNotification, String> {
+        let ws = self
+            .config
+            .workspaces
+            .iter()
+            .find(|w| &w.id == notice.workspace)
+            .ok_or_else(|| format!("no workspace {}", notice.workspace))?;
+        let people = &self.mobilizer.config().people;
+        let mut outcome = vigie_respond::RoleNotification::default();
+        // Person id → the roles they are told about (one message each).
+        let mut per_person: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for role in notice.roles {
+            let logins = ws.responsibilities.get(role).map_or(&[][..], Vec::as_slice);
+            let reached: Vec<String> = people
+                .iter()
+                .filter(|p| logins.contains(&p.login) && !p.channels.is_empty())
+                .map(|p| p.id.clone())
+                .collect();
+            if reached.is_empty() {
+                outcome.unreached.push(role.clone());
+                continue;
+            }
+            for p in &reached {
+                per_person.entry(p.clone()).or_default().push(role.clone());
+            }
+            outcome.notified.insert(role.clone(), reached);
+        }
+        let public_url = &self.mobilizer.config().public_url;
+        let url = format!(
+            "{public_url}/w/{}/rooms/{}",
+            notice.workspace, notice.room_id
+        );
+        let level = notice.level.as_u8();
+        for (person, roles) in &per_person {
+            let roles = roles.join(", ");
+            let en = format!(
+                "The scenario \u{201c}{}\u{201d} was activated for {}/{} (level {level}, incident {}). Your role: {roles}. Your tasks, drafts and approvals are waiting in the crisis room.",
+                notice.scenario.0, notice.workspace, notice.watch, notice.incident_id
+            );
+            let fr = format!(
+                "Le scénario \u{ab}\u{a0}{}\u{a0}\u{bb} a été activé pour {}/{} (niveau {level}, incident {}). Votre rôle\u{a0}: {roles}. Vos tâches, brouillons et validations vous attendent dans la cellule de crise.",
+                notice.scenario.1, notice.workspace, notice.watch, notice.incident_id
+            );
+            self.mobilizer
+                .notify_people(
+                    notice.workspace,
+                    notice.watch,
+                    notice.level,
+                    std::slice::from_ref(person),
+                    (&en, &fr),
+                    &url,
+                )
+                .await;
+        }
+        Ok(outcome)
+    }
 }
 
 fn base_engine(state: &AppState) -> Result<Engine, ApiError> {
@@ -1146,7 +1232,7 @@ mod tests {
             ["m"]
         );
         let state = AppState::new(store, Arc::new(config), None, at(0));
-        let engine = process_engine(&state).unwrap();
+        let engine = process_engine(&state, None).unwrap();
         let app = crate::router(state).layer(Extension(engine));
         let body = json!({"text": "Le projet Aurore avance, merci de votre patience.", "channel": "x", "lang": "fr"});
         let (status, answer) = call(
@@ -1172,6 +1258,155 @@ mod tests {
         )
         .await;
         assert_ne!(answer["verdict"], "block", "{answer}");
+    }
+
+    /// Activating a scenario tells the people who hold its roles, over a real webhook
+    /// channel (a local HTTP server), each once, in their language, with the room's link; the
+    /// audit log says who was reached for which role and which roles nobody holds.
+    #[tokio::test]
+    async fn activation_notifies_the_people_holding_the_rooms_roles() {
+        use std::sync::Mutex;
+        let received: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(Vec::new()));
+        let sink = received.clone();
+        let hook = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+                let sink = sink.clone();
+                async move {
+                    sink.lock().unwrap().push(v);
+                    StatusCode::OK
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, hook).await });
+
+        let (store, _dir) = seeded_store().await;
+        let src = format!(
+            "{}\n[notify]\npublic_url = \"https://vigie.example.org\"\n[[notify.channels]]\nid = \"hook\"\ntype = \"webhook\"\nurl = \"http://{addr}/hook\"\n[[notify.people]]\nid = \"mona\"\nname = \"Mona\"\nlanguage = \"fr\"\nchannels = [\"hook\"]\n[[notify.people]]\nid = \"richard\"\nname = \"Richard\"\nlogin = \"rick\"\nchannels = [\"hook\"]\n",
+            CONFIG
+                .replace("max_body_bytes = 64", "max_body_bytes = 65536")
+                .replace("\"200ms\"", "\"10s\"")
+                .replace(
+                    "name = \"ACME\"\n",
+                    "name = \"ACME\"\nresponsibilities = { head_of_communication = [\"mona\"], community_manager = [\"rick\", \"mona\"] }\n",
+                )
+        );
+        let config = Arc::new(vigie_config::parse(&src, "test.toml").unwrap());
+        let clock: Arc<dyn vigie_model::Clock> = Arc::new(vigie_model::ManualClock::new(at(50)));
+        let env = |_: &str| None;
+        let notifiers = config
+            .notify
+            .channels
+            .iter()
+            .map(|c| (c.id.clone(), vigie_notify::build_notifier(c, &env).unwrap()))
+            .collect();
+        let mobilizer = vigie_notify::Mobilizer::new(
+            config.notify.clone(),
+            store.clone(),
+            clock.clone(),
+            vigie_notify::AckSigner::random(),
+            notifiers,
+        )
+        .unwrap();
+        let state = AppState::new(store.clone(), config, None, at(0)).with_clock(clock);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        let library = ScenarioLibrary::load_dir(&dir).unwrap();
+        let engine = Engine::new(
+            store,
+            state.clock.clone(),
+            EngineSettings {
+                library,
+                ..EngineSettings::default()
+            },
+        )
+        .unwrap()
+        .with_notifier(Arc::new(MobilizerRoles {
+            mobilizer: mobilizer.clone(),
+            config: state.config.clone(),
+        }));
+        let app = crate::router(state).layer(Extension(engine));
+        let activate = json!({"scenario": "service-outage", "lang": "en", "variables": {"service": "The app"}});
+        let (status, body) = call(
+            &app,
+            "POST",
+            "/api/v1/workspaces/acme/incidents/1/activate",
+            "rick",
+            "",
+            Some(activate),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let room = body["room"]["id"].as_i64().unwrap();
+        mobilizer.flush().await;
+
+        let got = received.lock().unwrap().clone();
+        assert_eq!(got.len(), 2, "one message per person: {got:?}");
+        let to = |name: &str| {
+            got.iter()
+                .find(|v| v["message"]["recipient_name"] == name)
+                .unwrap_or_else(|| panic!("nothing for {name}: {got:?}"))
+                .clone()
+        };
+        let mona = to("Mona");
+        assert_eq!(mona["message"]["kind"], "room_opened");
+        let text = mona["text"].as_str().unwrap();
+        assert!(text.contains("Cellule de crise ouverte"), "{text}");
+        assert!(
+            text.contains("community_manager, head_of_communication"),
+            "{text}"
+        );
+        assert!(text.contains(&format!("https://vigie.example.org/w/acme/rooms/{room}")));
+        let richard = to("Richard");
+        let text = richard["text"].as_str().unwrap();
+        assert!(text.contains("Crisis room opened"), "{text}");
+        assert!(text.contains("Your role: community_manager."), "{text}");
+        assert!(richard["message"]["ack_url"].is_null());
+
+        // The audit log: who was reached for which role; the roles nobody holds.
+        let (status, audit) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/workspaces/acme/audit?room={room}"),
+            "rick",
+            "",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{audit}");
+        let entry = audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "room.roles_notified")
+            .unwrap_or_else(|| panic!("{audit}"))
+            .clone();
+        let reached = &entry["after"]["reached"];
+        assert_eq!(
+            reached["notified"]["community_manager"],
+            json!(["mona", "richard"])
+        );
+        assert_eq!(
+            reached["notified"]["head_of_communication"],
+            json!(["mona"])
+        );
+        // Every other role of the scenario is listed as reaching nobody.
+        let unreached: Vec<&str> = reached["unreached"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        let roles: Vec<&str> = entry["after"]["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .filter(|r| !["community_manager", "head_of_communication"].contains(r))
+            .collect();
+        assert!(!roles.is_empty());
+        assert_eq!(unreached, roles, "{entry}");
     }
 
     #[tokio::test]

@@ -263,7 +263,7 @@ async fn start_web(
     let services = vigie_web::Services {
         mobilizer: Some(mobilizer.clone()),
         engine: Some(
-            vigie_web::process_engine(&state)
+            vigie_web::process_engine(&state, Some(&mobilizer))
                 .map_err(|e| anyhow::anyhow!("the responding engine: {}", e.message))?,
         ),
         routes: None,

@@ -65,7 +65,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let services = vigie_web::Services {
         mobilizer: Some(mobilization.mobilizer.clone()),
         engine: Some(
-            vigie_web::process_engine(&state)
+            vigie_web::process_engine(&state, Some(&mobilization.mobilizer))
                 .map_err(|e| anyhow::anyhow!("the responding engine: {}", e.message))?,
         ),
         routes: Some(vigie_connect::push::webhook_router(hub)),

@@ -250,7 +250,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         mobilizer: mobilization.as_ref().map(|m| m.mobilizer.clone()),
         engine: if role == Role::Web {
             Some(
-                vigie_web::process_engine(&state)
+                vigie_web::process_engine(&state, mobilization.as_ref().map(|m| &m.mobilizer))
                     .map_err(|e| anyhow::anyhow!("the responding engine: {}", e.message))?,
             )
         } else {
