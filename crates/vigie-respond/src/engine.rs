@@ -948,6 +948,53 @@ impl Engine {
 
     // ---------------------------------------------------------------- inbox
 
+    /// Brings the negative mentions that arrived since into the inbox of every open crisis
+    /// room of `ws` (each mention once); returns how many items were added. Run it
+    /// periodically ([`Engine::spawn_inbox_refresher`]) so that due times count from when a
+    /// mention arrived, not from when someone looked.
+    pub async fn refresh_inbox(&self, ws: &WorkspaceId) -> RespondResult<usize> {
+        let mut added = 0;
+        for room in self.rooms(ws).await? {
+            if room.status != crate::model::RoomStatus::Open {
+                continue;
+            }
+            let incident = self.incident(ws, room.incident_id).await?;
+            added += self
+                .pull_mentions(ws, Some(room.id), &incident, &Actor::system())
+                .await?;
+        }
+        Ok(added)
+    }
+
+    /// Calls [`Engine::refresh_inbox`] for each workspace every `every` until `shutdown`
+    /// completes; failures are logged and retried at the next turn.
+    pub fn spawn_inbox_refresher(
+        &self,
+        workspaces: Vec<WorkspaceId>,
+        every: std::time::Duration,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            tokio::pin!(shutdown);
+            loop {
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    _ = interval.tick() => {
+                        for ws in &workspaces {
+                            match this.refresh_inbox(ws).await {
+                                Ok(0) => {}
+                                Ok(n) => tracing::info!(workspace = %ws, added = n, "inbox refreshed"),
+                                Err(e) => tracing::warn!(workspace = %ws, error = %e, "inbox refresh failed"),
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    }
+
     /// Puts the incident's negative mentions (since it opened) into the inbox; returns how
     /// many were new. Mentions already in the inbox are skipped.
     pub async fn pull_mentions(

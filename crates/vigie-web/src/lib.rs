@@ -243,3 +243,5 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
 mod tests;
 #[cfg(test)]
 mod tests_auth;
+#[cfg(test)]
+mod tests_respond_ui;

@@ -87,7 +87,7 @@ pub fn routes() -> Router<AppState> {
         .route("/workspaces/{ws}/digest", get(digest))
 }
 
-fn api_error(e: RespondError) -> ApiError {
+pub(crate) fn api_error(e: RespondError) -> ApiError {
     let code = match e.kind() {
         ErrorKind::BadRequest => ErrorCode::BadRequest,
         ErrorKind::NotFound => ErrorCode::NotFound,
@@ -297,6 +297,22 @@ fn publish_accounts(config: &vigie_config::Config) -> Vec<vigie_respond::publish
 }
 
 /// Who acts (see the module documentation).
+/// The actor of a signed-in user: the workspace role from the membership and the functional
+/// roles from the workspace's `responsibilities`.
+pub(crate) fn user_actor(state: &AppState, u: &CurrentUser) -> Actor {
+    let mut roles = Vec::new();
+    if let Some((ws, role)) = &u.workspace {
+        roles.push(role.as_str().to_owned());
+        if let Some(config) = state.config.workspace(ws) {
+            roles.extend(config.responsibilities_of(&u.user.login));
+        }
+    }
+    Actor {
+        name: u.user.login.clone(),
+        roles,
+    }
+}
+
 fn actor(
     state: &AppState,
     user: &Ext<CurrentUser>,
@@ -312,19 +328,7 @@ fn actor(
     match user {
         // Authenticated: the workspace role from the membership and the functional roles
         // from the workspace's `responsibilities`; nothing the client says is trusted.
-        Some(Extension(u)) => {
-            let mut roles = Vec::new();
-            if let Some((ws, role)) = &u.workspace {
-                roles.push(role.as_str().to_owned());
-                if let Some(config) = state.config.workspace(ws) {
-                    roles.extend(config.responsibilities_of(&u.user.login));
-                }
-            }
-            Ok(Actor {
-                name: u.user.login.clone(),
-                roles,
-            })
-        }
+        Some(Extension(u)) => Ok(user_actor(state, u)),
         // Embedded use without the authentication guard (library tests): the caller is
         // trusted to say who acts and in which roles.
         None => Ok(Actor {

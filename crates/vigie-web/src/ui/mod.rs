@@ -10,6 +10,7 @@ mod assets;
 pub mod i18n;
 mod login;
 mod pages;
+mod respond;
 mod settings;
 mod watch;
 
@@ -40,6 +41,17 @@ pub(crate) fn private_routes() -> Router<AppState> {
             "/w/{ws}/watches/{watch}",
             get(watch::watch_edit_get).post(watch::watch_edit_post),
         )
+        .route("/w/{ws}/incidents", get(respond::incidents_get))
+        .route(
+            "/w/{ws}/incidents/{id}/activate",
+            post(respond::activate_post),
+        )
+        .route(
+            "/w/{ws}/rooms/{id}",
+            get(respond::room_get).post(respond::room_post),
+        )
+        .route("/w/{ws}/inbox", get(respond::inbox_get))
+        .route("/w/{ws}/inbox/{id}", post(respond::inbox_post))
         .route("/w/{ws}/settings", get(settings::workspace_settings_get))
         .route(
             "/w/{ws}/settings/members",

@@ -62,16 +62,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store.backend()
     );
     let state = vigie_web::AppState::new(store, config.clone(), Some(metrics), clock.now());
+    let engine = vigie_web::process_engine(&state, Some(&mobilization.mobilizer))
+        .map_err(|e| anyhow::anyhow!("the responding engine: {}", e.message))?;
+    // New negative mentions of an incident join its crisis room's inbox within a minute.
+    let inbox_refresher = engine.spawn_inbox_refresher(
+        config.workspaces.iter().map(|w| w.id.clone()).collect(),
+        std::time::Duration::from_secs(60),
+        std::future::pending(),
+    );
     let services = vigie_web::Services {
         mobilizer: Some(mobilization.mobilizer.clone()),
-        engine: Some(
-            vigie_web::process_engine(&state, Some(&mobilization.mobilizer))
-                .map_err(|e| anyhow::anyhow!("the responding engine: {}", e.message))?,
-        ),
+        engine: Some(engine),
         routes: Some(vigie_connect::push::webhook_router(hub)),
     };
     // Whatever happens to the HTTP server, the pipeline is drained and its state saved.
     let served = vigie_web::serve_with(listener, state, services, shutdown_signal()).await;
+    inbox_refresher.abort();
 
     eprintln!("vigie: stopping; draining the pipeline…");
     let report = pipeline.shutdown().await?;

@@ -246,19 +246,31 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             _ = done_rx => {}
         }
     };
+    let engine = if role == Role::Web {
+        Some(
+            vigie_web::process_engine(&state, mobilization.as_ref().map(|m| &m.mobilizer))
+                .map_err(|e| anyhow::anyhow!("the responding engine: {}", e.message))?,
+        )
+    } else {
+        None
+    };
+    // The web role keeps the crisis rooms' inboxes fed with new negative mentions.
+    let inbox_refresher = engine.as_ref().map(|e| {
+        e.spawn_inbox_refresher(
+            config.workspaces.iter().map(|w| w.id.clone()).collect(),
+            std::time::Duration::from_secs(60),
+            std::future::pending(),
+        )
+    });
     let services = vigie_web::Services {
         mobilizer: mobilization.as_ref().map(|m| m.mobilizer.clone()),
-        engine: if role == Role::Web {
-            Some(
-                vigie_web::process_engine(&state, mobilization.as_ref().map(|m| &m.mobilizer))
-                    .map_err(|e| anyhow::anyhow!("the responding engine: {}", e.message))?,
-            )
-        } else {
-            None
-        },
+        engine,
         routes: (role == Role::Ingest).then(|| vigie_connect::push::webhook_router(hub)),
     };
     let served = vigie_web::serve_with(listener, state, services, shutdown).await;
+    if let Some(r) = inbox_refresher {
+        r.abort();
+    }
     stop_tx.send_replace(true);
     let summary = work
         .await
