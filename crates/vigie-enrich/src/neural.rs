@@ -13,7 +13,7 @@ use crate::sentiment::SentimentEngine;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use vigie_model::{Sentiment, SentimentLabel};
-use vigie_neural::head::TrainOptions;
+use vigie_neural::head::{Example, FileRole, Grid, Selection, TrainOptions, select_and_train};
 use vigie_neural::{EmbeddingCache, Encoder, Head, NeuralError, Prefix, install};
 
 /// The head shipped in the binary.
@@ -21,10 +21,6 @@ pub const EMBEDDED_HEAD: &str = include_str!("../models/neural-head.txt");
 
 /// Name of the encoder model this engine uses.
 pub const MODEL_NAME: &str = "e5-small";
-
-/// SemEval rows used for training: the first ones of the file, after removing validation
-/// tweets (the pool is large and embedding costs ~0.1 s of CPU per tweet).
-pub const SEMEVAL_ROWS: usize = 6000;
 
 /// Sentiment from the encoder's embedding and a linear head. Language-independent.
 #[derive(Debug)]
@@ -124,20 +120,14 @@ pub fn shared(threads: usize) -> Option<Arc<NeuralSentiment>> {
         .clone()
 }
 
-/// The training rows for the head: every UMSAB train split (8 languages) and the first
-/// [`SEMEVAL_ROWS`] SemEval rows, minus any text found in a validation file; the AlloCiné
-/// reviews are left out (binary labels, long texts of another domain).
+/// The training rows for the head: every UMSAB train split (8 languages) and all the
+/// SemEval rows (the TweetEval train tweets), minus any text found in a validation file;
+/// the AlloCiné reviews are left out (binary labels, long texts of another domain).
 pub fn training_files(dir: &Path) -> Result<Vec<TrainingFile>, crate::ModelError> {
     let (files, _) = read_training_dir(dir)?;
     Ok(files
         .into_iter()
         .filter(|f| !f.name.starts_with("allocine"))
-        .map(|mut f| {
-            if f.name.starts_with("semeval") {
-                f.rows.truncate(SEMEVAL_ROWS);
-            }
-            f
-        })
         .collect())
 }
 
@@ -150,28 +140,55 @@ fn class(l: SentimentLabel) -> usize {
 }
 
 /// Trains a head on `files`: embeds every text (through `cache`, which keeps what was
-/// computed), then fits the logistic regression. `progress` receives lines to show.
+/// computed), chooses the class balancing, the weighting of the files (rows; the groups
+/// SemEval and UMSAB; every file) and the prior correction (offsets of the negative and
+/// neutral logits) by 5-fold cross-validation on the train rows, then fits the logistic regression on every row
+/// ([`vigie_neural::head::select_and_train`]). `progress` receives lines to show.
 pub fn train_head(
     encoder: &Encoder,
     cache: &mut EmbeddingCache,
     files: &[TrainingFile],
     options: TrainOptions,
     progress: &mut dyn FnMut(String),
-) -> Result<Head, NeuralError> {
+) -> Result<Selection, NeuralError> {
     let mut data = Vec::new();
-    for f in files {
+    for (i, f) in files.iter().enumerate() {
         let texts: Vec<&str> = f.rows.iter().map(|(_, t)| t.as_str()).collect();
         cache.fill(encoder, Prefix::Query, &texts, 256, |d, n| {
             progress(format!("{}: embedded {d}/{n}", f.name));
         })?;
         for (label, text) in &f.rows {
             if let Some(e) = cache.get(Prefix::Query, text) {
-                data.push((e.to_vec(), class(*label)));
+                data.push(Example {
+                    x: e.to_vec(),
+                    class: class(*label),
+                    file: i,
+                });
             }
         }
         progress(format!("{}: {} rows", f.name, f.rows.len()));
     }
-    Head::train(&data, 3, options)
+    // weight groups with different class priors: SemEval (natural) and UMSAB (balanced);
+    // the criterion weighs SemEval (English) and UMSAB French equally; the other files are
+    // trained on, not scored (UMSAB English keeps only 409 skewed rows once the tweets
+    // that are also validation tweets are removed)
+    let roles: Vec<FileRole> = files
+        .iter()
+        .map(|f| {
+            let semeval = f.name.starts_with("semeval");
+            FileRole {
+                weight_group: usize::from(!semeval),
+                score_group: if semeval {
+                    Some(0)
+                } else if f.name.contains("/french/") {
+                    Some(1)
+                } else {
+                    None
+                },
+            }
+        })
+        .collect();
+    select_and_train(&data, &roles, options, &Grid::default(), progress)
 }
 
 #[cfg(test)]

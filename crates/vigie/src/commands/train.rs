@@ -70,10 +70,28 @@ fn neural_head(args: &TrainSentimentArgs) -> anyhow::Result<ExitCode> {
     let encoder = load_encoder(&args.neural)?;
     let mut cache = open_cache(&args.neural, encoder.dim())?;
     let options = head::TrainOptions::default();
-    eprintln!("training the neural head ({options:?})");
-    let head = neural::train_head(&encoder, &mut cache, &files, options, &mut |l| {
+    eprintln!(
+        "training the neural head ({} epochs of full-batch Adam, step {})",
+        options.epochs, options.learning_rate
+    );
+    let chosen = neural::train_head(&encoder, &mut cache, &files, options, &mut |l| {
         eprintln!("{l}")
     })?;
+    println!(
+        "chosen by 5-fold cross-validation on the train rows: balanced={} l2={:e} weighting={:?} logit offsets negative {:+.1} neutral {:+.1} (criterion {:.2})",
+        chosen.options.balanced,
+        chosen.options.l2,
+        chosen.weighting,
+        chosen.offsets[0],
+        chosen.offsets[1],
+        chosen.score
+    );
+    for (f, v) in files.iter().zip(&chosen.held_out) {
+        if let Some(v) = v {
+            println!("  cross-validated macro-F1 {v:.1}  {}", f.name);
+        }
+    }
+    let head = chosen.head;
     let out = args
         .out
         .clone()
