@@ -48,6 +48,38 @@ fn peak_i16() -> f64 {
     (reps * 4096 * 2) as f64 / s
 }
 
+/// Peaks of the instructions the AVX-512 kernel uses: `vfmadd` on 16 `f32` lanes and
+/// `vpdpbusd` (64 byte products summed into 16 `i32` lanes), 16 independent chains each.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+fn peak_avx512() -> (f64, f64) {
+    use std::arch::x86_64::*;
+    let iters = 50_000_000u64;
+    let m = _mm512_set1_ps(std::hint::black_box(0.999_999));
+    let a = _mm512_set1_ps(std::hint::black_box(1e-7));
+    let mut acc = [_mm512_set1_ps(1.0); 16];
+    let t = Instant::now();
+    for _ in 0..iters {
+        for c in acc.iter_mut() {
+            *c = _mm512_fmadd_ps(*c, m, a);
+        }
+    }
+    let f = (iters * 16 * 16 * 2) as f64 / t.elapsed().as_secs_f64();
+    std::hint::black_box(acc);
+    let u = _mm512_set1_epi32(std::hint::black_box(0x0102_0304));
+    let v = _mm512_set1_epi32(std::hint::black_box(0x01ff_01ff));
+    let mut acc = [_mm512_setzero_si512(); 16];
+    let t = Instant::now();
+    for _ in 0..iters {
+        for c in acc.iter_mut() {
+            *c = _mm512_dpbusd_epi32(*c, u, v);
+        }
+    }
+    let i = (iters * 16 * 64 * 2) as f64 / t.elapsed().as_secs_f64();
+    std::hint::black_box(acc);
+    (f, i)
+}
+
 /// CPU seconds used by this process (user + system), from `/proc/self/stat`.
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -123,6 +155,20 @@ fn main() {
         "peak i16 dot product (this build's code generation): {:.1} GOP/s",
         peak_i16() / 1e9
     );
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512vnni")
+    {
+        #[allow(unsafe_code)]
+        // SAFETY: AVX-512 F, BW and VNNI were just detected.
+        let (f, i) = unsafe { peak_avx512() };
+        println!("peak AVX-512 f32 multiply-add (vfmadd, 16 lanes): {:.1} GFLOP/s", f / 1e9);
+        println!(
+            "peak AVX-512 VNNI 8-bit dot product (vpdpbusd, the kernel's instruction): {:.1} GOP/s",
+            i / 1e9
+        );
+    }
     println!(
         "(peak loops: wall {:.2} s, CPU {:.2} s; scale the rates by wall/CPU under contention)",
         t.elapsed().as_secs_f64(),
