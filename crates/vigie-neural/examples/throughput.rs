@@ -163,7 +163,10 @@ fn main() {
         #[allow(unsafe_code)]
         // SAFETY: AVX-512 F, BW and VNNI were just detected.
         let (f, i) = unsafe { peak_avx512() };
-        println!("peak AVX-512 f32 multiply-add (vfmadd, 16 lanes): {:.1} GFLOP/s", f / 1e9);
+        println!(
+            "peak AVX-512 f32 multiply-add (vfmadd, 16 lanes): {:.1} GFLOP/s",
+            f / 1e9
+        );
         println!(
             "peak AVX-512 VNNI 8-bit dot product (vpdpbusd, the kernel's instruction): {:.1} GOP/s",
             i / 1e9

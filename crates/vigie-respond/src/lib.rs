@@ -40,8 +40,8 @@ pub mod scenario;
 pub mod template;
 
 pub use engine::{
-    ActivateRequest, Activation, Engine, EngineSettings, InboxAction, RoleNotification, RoleNotifier, RoomFigures, RoomNotice,
-    RoomView,
+    ActivateRequest, Activation, Engine, EngineSettings, InboxAction, RoleNotification,
+    RoleNotifier, RoomFigures, RoomNotice, RoomView,
 };
 pub use error::{ErrorKind, RespondError, RespondResult};
 pub use model::{
