@@ -17,6 +17,53 @@ pub const CRISIS_SUSTAIN_BUCKETS: u32 = 2;
 /// Recent influencer signals kept for the rules and explanations.
 const MAX_RECENT_INFLUENCERS: usize = 16;
 
+/// The thresholds of the level rules (defaults: the tuned values; drills and backtests can
+/// try others through `DetectorConfig::levels`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LevelRules {
+    /// Score from which a volume spike, negative surge or others-speak signal means
+    /// vigilance. Default [`VIGILANCE_SCORE`].
+    pub vigilance_score: f64,
+    /// Score from which a negative surge can mean alert. Default [`ALERT_SCORE`].
+    pub alert_score: f64,
+    /// Score the number of distinct negative voices must reach for an alert. Default
+    /// [`SIGNAL_MIN_SCORE`](crate::SIGNAL_MIN_SCORE).
+    pub voices_score: f64,
+}
+
+impl Default for LevelRules {
+    fn default() -> Self {
+        Self {
+            vigilance_score: VIGILANCE_SCORE,
+            alert_score: ALERT_SCORE,
+            voices_score: SIGNAL_MIN_SCORE,
+        }
+    }
+}
+
+impl LevelRules {
+    /// Every score positive and vigilance ≤ alert.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("vigilance_score", self.vigilance_score),
+            ("alert_score", self.alert_score),
+            ("voices_score", self.voices_score),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(format!("{name} must be a positive number, got {v}"));
+            }
+        }
+        if self.vigilance_score > self.alert_score {
+            return Err(format!(
+                "vigilance_score ({}) must not exceed alert_score ({})",
+                self.vigilance_score, self.alert_score
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// What one closed bucket brings to the rules.
 #[derive(Debug, Clone, Copy)]
 pub struct BucketFacts<'a> {
@@ -108,6 +155,7 @@ impl LevelState {
         facts: &BucketFacts<'_>,
         settings: &DetectionSettings,
         cadence: &Cadence,
+        rules: &LevelRules,
     ) -> Option<Step> {
         let horizon = facts.end_ms.saturating_sub(cadence.window_ms);
         self.recent_influencers
@@ -125,7 +173,8 @@ impl LevelState {
 
         let volume = max_score(facts.signals, SignalKind::VolumeSpike);
         let negative = max_score(facts.signals, SignalKind::NegativeSurge);
-        let others = max_score(facts.signals, SignalKind::OthersSpeakForYou) >= VIGILANCE_SCORE;
+        let others =
+            max_score(facts.signals, SignalKind::OthersSpeakForYou) >= rules.vigilance_score;
         let influencer = !self.recent_influencers.is_empty();
         // One complaint from a verified but mid-sized account is not worth waking anyone:
         // an influencer raises vigilance alone only with a large audience, otherwise when
@@ -135,10 +184,10 @@ impl LevelState {
             .iter()
             .any(|s| s.observed >= settings.influencer_followers as f64);
         let influencer_vigilance = big_influencer || (influencer && negative >= SIGNAL_MIN_SCORE);
-        let topic = max_score(facts.signals, SignalKind::BurstyTopic) >= VIGILANCE_SCORE;
+        let topic = max_score(facts.signals, SignalKind::BurstyTopic) >= rules.vigilance_score;
         let (viral_any, viral_negative) = facts.viral;
-        let vigilance = volume >= VIGILANCE_SCORE
-            || negative >= VIGILANCE_SCORE
+        let vigilance = volume >= rules.vigilance_score
+            || negative >= rules.vigilance_score
             || others
             || influencer_vigilance
             || topic
@@ -147,10 +196,10 @@ impl LevelState {
         // 0–1 unless their post goes viral".
         // Negative mentions must come from enough distinct people writing their own words:
         // a bot network or a reposted complaint is not a wave of voices.
-        let alert = (negative >= ALERT_SCORE
+        let alert = (negative >= rules.alert_score
             && facts.volume.negative >= u64::from(settings.min_negative_for_alert)
             && facts.audience.negative_voices >= u64::from(settings.min_negative_for_alert)
-            && facts.audience.voices_score >= SIGNAL_MIN_SCORE)
+            && facts.audience.voices_score >= rules.voices_score)
             || viral_negative;
         let spread = facts.audience.distinct_authors >= u64::from(settings.min_authors_for_crisis)
             || influencer
@@ -270,7 +319,12 @@ mod tests {
                 viral: self.viral,
                 signals,
             };
-            self.state.evaluate(&facts, &self.settings, &self.cadence)
+            self.state.evaluate(
+                &facts,
+                &self.settings,
+                &self.cadence,
+                &LevelRules::default(),
+            )
         }
     }
 
@@ -408,6 +462,49 @@ mod tests {
             viral: (false, false),
             signals: &signals,
         };
-        assert_eq!(c.state.evaluate(&facts, &c.settings, &c.cadence), None);
+        assert_eq!(
+            c.state
+                .evaluate(&facts, &c.settings, &c.cadence, &LevelRules::default()),
+            None
+        );
+    }
+}
+
+#[cfg(test)]
+mod rules_tests {
+    use super::LevelRules;
+    use crate::DetectorConfig;
+
+    #[test]
+    fn level_rules_default_to_the_tuned_constants_and_reject_nonsense() {
+        let d = LevelRules::default();
+        assert_eq!(d.vigilance_score, super::VIGILANCE_SCORE);
+        assert_eq!(d.alert_score, super::ALERT_SCORE);
+        assert!(d.validate().is_ok());
+        let inverted = LevelRules {
+            vigilance_score: 7.0,
+            ..d
+        };
+        let err = inverted.validate().unwrap_err();
+        assert!(err.contains("vigilance_score (7)"), "{err}");
+        let nan = LevelRules {
+            alert_score: f64::NAN,
+            ..d
+        };
+        assert!(nan.validate().unwrap_err().contains("alert_score"));
+    }
+
+    #[test]
+    fn detector_settings_files_may_set_only_the_level_rules() {
+        let c: DetectorConfig =
+            serde_json::from_str(r#"{"levels": {"alert_score": 5.0}}"#).unwrap();
+        assert_eq!(c.levels.alert_score, 5.0);
+        assert_eq!(c.levels.vigilance_score, super::VIGILANCE_SCORE);
+        assert_eq!(c.burst, DetectorConfig::default().burst);
+        let bad = serde_json::from_str::<DetectorConfig>(r#"{"levels": {"alert": 5.0}}"#);
+        assert!(bad.unwrap_err().to_string().contains("unknown field"));
+        let c: DetectorConfig =
+            serde_json::from_str(r#"{"levels": {"vigilance_score": 9.0}}"#).unwrap();
+        assert!(c.validate().unwrap_err().starts_with("levels: "));
     }
 }

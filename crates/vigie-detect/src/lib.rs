@@ -72,7 +72,7 @@ pub use baseline::{MAX_DISPERSION, MIN_NEGBIN_DISPERSION, SEASONAL_PRIOR_WEIGHT}
 pub use bursty::{BurstConfig, BurstDetector};
 pub use clock::MAX_FILL_BUCKETS;
 pub use incident::IncidentTracker;
-pub use level::{ALERT_SCORE, CRISIS_SUSTAIN_BUCKETS, VIGILANCE_SCORE};
+pub use level::{ALERT_SCORE, CRISIS_SUSTAIN_BUCKETS, LevelRules, VIGILANCE_SCORE};
 pub use monitor::{DetectorConfig, MonitorOutput, WatchMonitor};
 pub use silence::{GAP_HISTORY, SilenceConfig, SourceSilence};
 pub use viral::{Forecast, MAX_FORECAST, ViralConfig, ViralDetector};

@@ -41,17 +41,22 @@ impl MonitorOutput {
 /// Settings of the detectors that `DetectionSettings` does not cover (their defaults are
 /// the tuned values; see `docs/design/detection.md`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DetectorConfig {
     /// Bursty terms and topics.
     pub burst: BurstConfig,
     /// Viral posts.
     pub viral: ViralConfig,
+    /// Thresholds of the level rules.
+    #[serde(default)]
+    pub levels: crate::level::LevelRules,
 }
 
 impl DetectorConfig {
     /// Checks every part; the message names the part and the field.
     pub fn validate(&self) -> Result<(), String> {
         self.burst.validate().map_err(|e| format!("burst: {e}"))?;
+        self.levels.validate().map_err(|e| format!("levels: {e}"))?;
         self.viral.validate().map_err(|e| format!("viral: {e}"))
     }
 }
@@ -93,6 +98,8 @@ pub struct WatchMonitor {
     viral: ViralDetector,
     evidence: Evidence,
     level: LevelState,
+    /// Thresholds of the level rules.
+    rules: crate::level::LevelRules,
     /// Signals raised by mentions since the last closed bucket.
     pending: Vec<Signal>,
     scratch: Vec<Signal>,
@@ -120,6 +127,7 @@ impl WatchMonitor {
             evidence: Evidence::new(cadence.window_buckets),
             clock: BucketClock::new(cadence.bucket_minutes),
             level: LevelState::default(),
+            rules: config.levels,
             pending: Vec::new(),
             scratch: Vec::new(),
             workspace,
@@ -222,7 +230,10 @@ impl WatchMonitor {
             viral: self.viral.recent_flags(end),
             signals: &signals,
         };
-        if let Some(step) = self.level.evaluate(&facts, &self.settings, &self.cadence) {
+        if let Some(step) = self
+            .level
+            .evaluate(&facts, &self.settings, &self.cadence, &self.rules)
+        {
             let mut led: Vec<Signal> = signals
                 .iter()
                 .filter(|s| s.kind != SignalKind::InfluencerJoined)

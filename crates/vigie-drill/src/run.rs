@@ -111,6 +111,32 @@ pub struct Outcome {
     pub watched_days_before_event: f64,
     /// Every level change.
     pub changes: Vec<SeenChange>,
+    /// Minutes from the event until its own posts (not reposts) come from
+    /// [`VOICE_COUNTS`] distinct authors: the evidence any detector has at the earliest.
+    pub minutes_to_voices: [Option<f64>; 2],
+}
+
+/// The numbers of distinct voices whose arrival times [`Outcome::minutes_to_voices`] gives.
+pub const VOICE_COUNTS: [usize; 2] = [5, 10];
+
+/// Minutes from `drill.event_at` until the event's own posts (reposts excluded) have come
+/// from 5 and from 10 distinct authors.
+fn voices_arrival(drill: &Drill) -> [Option<f64>; 2] {
+    let event = drill.event_at.as_millis();
+    let mut authors = std::collections::HashSet::new();
+    let mut out = [None; 2];
+    for (m, &in_event) in drill.mentions.iter().zip(&drill.in_event) {
+        if !in_event || m.repost_of.is_some() {
+            continue;
+        }
+        authors.insert(m.author.handle.as_str());
+        for (slot, &k) in out.iter_mut().zip(&VOICE_COUNTS) {
+            if slot.is_none() && authors.len() >= k {
+                *slot = Some((m.published_at.as_millis() - event) as f64 / MINUTE as f64);
+            }
+        }
+    }
+    out
 }
 
 /// Runs one generated drill through `enricher` and a fresh monitor.
@@ -202,6 +228,7 @@ fn score(drill: &Drill, config: &RunConfig, matched: usize, changes: Vec<SeenCha
         watched_days,
         watched_days_before_event: before_days.max(0.0),
         changes,
+        minutes_to_voices: voices_arrival(drill),
     }
 }
 
@@ -266,6 +293,11 @@ pub struct DelayStats {
     pub median_minutes_to_level_3: Option<f64>,
     /// 90th percentile minutes onset → level 3.
     pub p90_minutes_to_level_3: Option<f64>,
+    /// Median and 90th percentile minutes onset → 5 distinct voices in the crisis's own
+    /// posts (the earliest evidence; no detector needing it can be faster).
+    pub voices_5_minutes: (Option<f64>, Option<f64>),
+    /// The same for 10 distinct voices.
+    pub voices_10_minutes: (Option<f64>, Option<f64>),
 }
 
 /// Figures of a hard-negative or calm scenario.
@@ -317,6 +349,14 @@ fn delay_stats<'a>(outcomes: impl Iterator<Item = &'a Outcome>) -> DelayStats {
     l2.sort_by(f64::total_cmp);
     l3.sort_by(f64::total_cmp);
     let within60 = l2.iter().filter(|m| **m <= 60.0).count();
+    let voices = |i: usize| {
+        let mut v: Vec<f64> = group
+            .iter()
+            .filter_map(|o| o.minutes_to_voices[i])
+            .collect();
+        v.sort_by(f64::total_cmp);
+        (quantile(&v, 0.5), quantile(&v, 0.9))
+    };
     DelayStats {
         crises: n,
         detected_within_60_min: within60 as f64 / n as f64,
@@ -326,6 +366,8 @@ fn delay_stats<'a>(outcomes: impl Iterator<Item = &'a Outcome>) -> DelayStats {
         reached_level_3: l3.len() as f64 / n as f64,
         median_minutes_to_level_3: quantile(&l3, 0.5),
         p90_minutes_to_level_3: quantile(&l3, 0.9),
+        voices_5_minutes: voices(0),
+        voices_10_minutes: voices(1),
     }
 }
 

@@ -187,6 +187,24 @@ fn table(r: &DrillReport) -> String {
     }
     let _ = writeln!(
         s,
+        "\nevidence: minutes from the onset until the crisis's own posts (reposts excluded) come from 5 / 10 distinct authors\n{:<14} {:>18} {:>18}",
+        "crises", "5 voices med/p90", "10 voices med/p90"
+    );
+    for name in ["small", "medium", "large", "medium+large"] {
+        if let Some(d) = r.crises.get(name) {
+            let _ = writeln!(
+                s,
+                "{:<14} {:>11}/{:>3} min {:>11}/{:>3} min",
+                name,
+                fmt_min(d.voices_5_minutes.0),
+                fmt_min(d.voices_5_minutes.1),
+                fmt_min(d.voices_10_minutes.0),
+                fmt_min(d.voices_10_minutes.1)
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
         "\n{:<16} {:>7} {:>16} {:>28}",
         "crisis-free", "streams", "false L2 / week", "peak level 0/1/2/3 after event"
     );
