@@ -4,13 +4,20 @@
 //! Measured delays (see `docs/responding.md`):
 //! - **time to detect** = incident opening − publication of the earliest post cited as
 //!   evidence by the level change that opened it;
-//! - **time to acknowledge** = first of (an `incident.acknowledged` audit line, the crisis
-//!   room's activation) − incident opening;
+//! - **time to acknowledge** = first of (an `incident.acknowledged` audit line, an
+//!   acknowledgement given to the mobilizer — API or signed link — on a mobilization of the
+//!   same watch, the crisis room's activation) − incident opening;
 //! - **time to first answer** = first publication (or "sent by hand") of a room draft −
 //!   incident opening.
+//!
+//! The timeline also shows what the mobilizer did for the incident: notifications sent, held
+//! or failed, escalation steps, acknowledgements and SLA events, from the mobilization
+//! incidents of the same watch opened while the incident was open (or up to
+//! [`MOBILIZATION_SLACK_MS`] before it: the mobilizer runs on the clock, detection on event
+//! time).
 
 use crate::engine::Engine;
-use crate::error::RespondResult;
+use crate::error::{RespondError, RespondResult};
 use crate::model::{CrisisRoom, Draft, Task, TaskStatus};
 use crate::pdf::Layout;
 use crate::scenario::Lang;
@@ -18,10 +25,15 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use vigie_model::{Incident, SentimentLabel, Timestamp, WorkspaceId};
-use vigie_store::MentionFilter;
+use vigie_notify::{EntryKind, MobilizedIncident};
+use vigie_store::{MentionFilter, Store};
 
 /// Most mentions read for one report.
 const MAX_MENTIONS: usize = 200_000;
+
+/// How long before a detector incident's opening a mobilization of its watch may open and
+/// still count as the same crisis (15 minutes).
+pub const MOBILIZATION_SLACK_MS: i64 = 15 * 60_000;
 
 /// The three measured delays.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -30,8 +42,10 @@ pub struct Delays {
     pub first_evidence_at: Option<Timestamp>,
     /// Opening − first evidence, in ms.
     pub detect_ms: Option<i64>,
-    /// First acknowledgement or activation.
+    /// First acknowledgement (audit line, mobilizer acknowledgement) or activation.
     pub acknowledged_at: Option<Timestamp>,
+    /// Who gave it and how (`camille (link)`, `camille (activation)`).
+    pub acknowledged_by: Option<String>,
     /// Acknowledgement − opening, in ms.
     pub acknowledge_ms: Option<i64>,
     /// First publication.
@@ -121,8 +135,12 @@ pub struct ReportData {
     pub late_tasks: Vec<Task>,
     /// Tasks in total.
     pub tasks_total: usize,
-    /// Timeline (detection and actions).
+    /// Timeline (detection, notifications, acknowledgements and actions).
     pub timeline: Vec<TimelineLine>,
+    /// Notifications the mobilizer delivered for the incident.
+    pub notifications_sent: usize,
+    /// Acknowledgements given to the mobilizer, oldest first.
+    pub acknowledgements: Vec<vigie_notify::Acknowledgement>,
 }
 
 fn tr(lang: Lang, key: &str) -> &'static str {
@@ -152,6 +170,12 @@ fn tr(lang: Lang, key: &str) -> &'static str {
         "detect" => "Time to detect",
         "ack" if fr => "Délai de prise en compte",
         "ack" => "Time to acknowledge",
+        "ack_by" if fr => "Première prise en compte par",
+        "ack_by" => "First acknowledged by",
+        "acks" if fr => "Prises en compte (astreinte)",
+        "acks" => "On-call acknowledgements",
+        "notifications" if fr => "Notifications envoyées",
+        "notifications" => "Notifications sent",
         "answer" if fr => "Délai de première réponse",
         "answer" => "Time to first answer",
         "not_measured" if fr => "non mesuré",
@@ -220,6 +244,37 @@ fn tr(lang: Lang, key: &str) -> &'static str {
     }
 }
 
+/// The mobilization incidents of `incident`'s watch opened between
+/// [`MOBILIZATION_SLACK_MS`] before its opening and `end`, oldest first.
+async fn mobilizations_of(
+    store: &dyn Store,
+    incident: &Incident,
+    end: Timestamp,
+) -> RespondResult<Vec<MobilizedIncident>> {
+    let Some(notify) = store.notify() else {
+        return Ok(Vec::new());
+    };
+    let from = incident.opened_at.plus_millis(-MOBILIZATION_SLACK_MS);
+    let mut out = notify
+        .list_mobilizations(&incident.workspace, 10_000)
+        .await?
+        .iter()
+        .filter(|r| r.watch == incident.watch && r.opened_at >= from && r.opened_at <= end)
+        .map(|r| MobilizedIncident::from_record(r).map_err(RespondError::from))
+        .collect::<RespondResult<Vec<_>>>()?;
+    out.sort_by_key(|m| (m.opened_at, m.id));
+    Ok(out)
+}
+
+/// Mobilizer timeline entries the report shows. Opening, signals and level changes are
+/// already in the detector incident's own timeline.
+fn shows_in_report(kind: EntryKind) -> bool {
+    !matches!(
+        kind,
+        EntryKind::Opened | EntryKind::Signal | EntryKind::LevelChange
+    )
+}
+
 /// `1 h 05 min`, `12 min`, `45 s`.
 pub fn human_duration(ms: i64) -> String {
     let s = ms.max(0) / 1000;
@@ -278,17 +333,35 @@ pub async fn build(
         ..Delays::default()
     };
     let audit = engine.audit_log(ws, None, 0, 10_000).await?;
-    let acked = audit
+    let mobilizations =
+        mobilizations_of(store.as_ref(), &incident, incident.closed_at.unwrap_or(now)).await?;
+    let mut acknowledgements: Vec<vigie_notify::Acknowledgement> = mobilizations
+        .iter()
+        .flat_map(|m| m.acknowledgements.iter().cloned())
+        .collect();
+    acknowledgements.sort_by_key(|a| a.at);
+    let first_ack = audit
         .iter()
         .filter(|e| {
             e.entry.action == "incident.acknowledged"
                 && e.entry.subject_id.as_deref() == Some(incident_id.to_string().as_str())
         })
-        .map(|e| e.entry.at)
-        .chain(room.as_ref().map(|r| r.opened_at))
-        .min();
-    delays.acknowledged_at = acked;
-    delays.acknowledge_ms = acked.map(|t| t.millis_since(incident.opened_at));
+        .map(|e| (e.entry.at, format!("{} (vigie)", e.entry.actor)))
+        .chain(
+            acknowledgements
+                .iter()
+                .map(|a| (a.at, format!("{} ({})", a.by, a.via))),
+        )
+        .chain(
+            room.as_ref()
+                .map(|r| (r.opened_at, format!("{} (activation)", r.opened_by))),
+        )
+        .min_by_key(|(at, _)| *at);
+    delays.acknowledge_ms = first_ack
+        .as_ref()
+        .map(|(t, _)| t.millis_since(incident.opened_at));
+    delays.acknowledged_at = first_ack.as_ref().map(|(t, _)| *t);
+    delays.acknowledged_by = first_ack.map(|(_, by)| by);
 
     let (mut published, mut late_tasks, mut tasks_total, mut timeline) =
         (Vec::new(), Vec::new(), 0, Vec::new());
@@ -298,6 +371,19 @@ pub async fn build(
             who: String::new(),
             text: e.text.clone(),
         });
+    }
+    let mut notifications_sent = 0;
+    for m in &mobilizations {
+        for e in &m.timeline {
+            notifications_sent += usize::from(e.kind == EntryKind::NotificationSent);
+            if shows_in_report(e.kind) {
+                timeline.push(TimelineLine {
+                    at: e.at,
+                    who: e.actor.clone().unwrap_or_default(),
+                    text: e.text.clone(),
+                });
+            }
+        }
     }
     if let Some(room) = &room {
         let drafts = engine.drafts(ws, Some(room.id)).await?;
@@ -433,6 +519,8 @@ pub async fn build(
         late_tasks,
         tasks_total,
         timeline,
+        notifications_sent,
+        acknowledgements,
     })
 }
 
@@ -574,6 +662,14 @@ pub fn render_html(data: &ReportData) -> String {
             esc(&delay_text(l, v))
         );
     }
+    for (k, v, id) in mobilizing_rows(data) {
+        let _ = write!(
+            h,
+            "<tr><th>{}</th><td id=\"{id}\">{}</td></tr>",
+            esc(k),
+            esc(&v)
+        );
+    }
     h.push_str("</table>");
     let _ = write!(
         h,
@@ -679,6 +775,32 @@ pub fn render_html(data: &ReportData) -> String {
     h
 }
 
+/// Who acknowledged first, the notifications sent and the on-call acknowledgements:
+/// `(label, value, html id)`.
+fn mobilizing_rows(data: &ReportData) -> Vec<(&'static str, String, &'static str)> {
+    let l = data.lang;
+    let mut rows = Vec::new();
+    if let Some(by) = &data.delays.acknowledged_by {
+        rows.push((tr(l, "ack_by"), by.clone(), "acknowledged-by"));
+    }
+    rows.push((
+        tr(l, "notifications"),
+        data.notifications_sent.to_string(),
+        "notifications-sent",
+    ));
+    let acks = if data.acknowledgements.is_empty() {
+        tr(l, "none").to_owned()
+    } else {
+        data.acknowledgements
+            .iter()
+            .map(|a| format!("{} {} ({})", fmt_time(a.at), a.by, a.via))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    rows.push((tr(l, "acks"), acks, "acknowledgements"));
+    rows
+}
+
 fn task_line(l: Lang, t: &Task) -> String {
     let done = match (t.status, t.done_at) {
         (TaskStatus::Done, Some(at)) => format!("{} {}", tr(l, "done"), fmt_time(at)),
@@ -725,6 +847,9 @@ pub fn render_pdf(data: &ReportData) -> Vec<u8> {
     p.field(tr(l, "detect"), &delay_text(l, data.delays.detect_ms));
     p.field(tr(l, "ack"), &delay_text(l, data.delays.acknowledge_ms));
     p.field(tr(l, "answer"), &delay_text(l, data.delays.first_answer_ms));
+    for (k, v, _) in mobilizing_rows(data) {
+        p.field(k, &v);
+    }
     p.heading(tr(l, "volumes"));
     for (name, s) in [tr(l, "before"), tr(l, "during"), tr(l, "after")]
         .into_iter()

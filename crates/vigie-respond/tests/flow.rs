@@ -516,3 +516,113 @@ async fn from_incident_to_published_answer_and_report() {
     );
     assert_eq!(approval.entry.after.as_ref().unwrap()["status"], "approved");
 }
+
+/// The report's time to acknowledge takes the on-call person's acknowledgement given to the
+/// mobilizer (here through a signed link, 4 minutes after opening) when it comes before the
+/// acknowledgement recorded in Vigie (6 minutes), and the timeline shows the notifications
+/// sent and the acknowledgement. A mobilization of another watch, acknowledged earlier,
+/// does not count.
+async fn report_takes_mobilizer_acknowledgements(store: Arc<dyn Store>) {
+    use vigie_notify::{AckSigner, EntryKind, Mobilizer, build_notifier, demo};
+    let incident_id = seed(store.as_ref()).await;
+    let watch = WatchId::new("brand").unwrap();
+    let change = store.level_history(&ws(), Some(&watch)).await.unwrap()[0].clone();
+    let clock = Arc::new(ManualClock::new(change.at));
+    let config = demo::demo_config();
+    let notifiers = config
+        .channels
+        .iter()
+        .map(|c| (c.id.clone(), build_notifier(c, &|_| None).unwrap()))
+        .collect();
+    let m = Mobilizer::new(
+        config,
+        store.clone(),
+        clock.clone(),
+        AckSigner::random(),
+        notifiers,
+    )
+    .unwrap();
+    let mobilization = m.on_level_change(&change).await.unwrap();
+    let mut other = change.clone();
+    other.watch = WatchId::new("competitor").unwrap();
+    let unrelated = m.on_level_change(&other).await.unwrap();
+    m.flush().await;
+    clock.advance_millis(60_000);
+    m.acknowledge(unrelated, "paul", "api").await.unwrap();
+    clock.advance_millis(3 * 60_000);
+    m.acknowledge(mobilization, "camille", "link")
+        .await
+        .unwrap();
+    m.flush().await;
+    clock.advance_millis(2 * 60_000);
+    let engine = Engine::new(store.clone(), clock.clone(), EngineSettings::default()).unwrap();
+    engine
+        .acknowledge(&ws(), incident_id, &actor("nadia", &[]))
+        .await
+        .unwrap();
+
+    let stored = m.incident(mobilization).await.unwrap();
+    let sent = stored
+        .timeline
+        .iter()
+        .filter(|e| e.kind == EntryKind::NotificationSent)
+        .count();
+    // The route's shared channel and the on-call person of the policy's first step.
+    assert_eq!(sent, 2, "{:#?}", stored.timeline);
+
+    let data = report::build(&engine, &ws(), incident_id, Lang::En)
+        .await
+        .unwrap();
+    assert_eq!(data.delays.acknowledge_ms, Some(4 * 60_000));
+    assert_eq!(data.delays.acknowledged_at, Some(change.at.plus_minutes(4)));
+    assert_eq!(
+        data.delays.acknowledged_by.as_deref(),
+        Some("camille (link)")
+    );
+    assert_eq!(data.notifications_sent, 2);
+    assert_eq!(data.acknowledgements.len(), 1, "paul's is another watch's");
+    assert_eq!(data.acknowledgements[0].by, "camille");
+    let texts: Vec<&str> = data.timeline.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(
+        texts.iter().filter(|t| t.contains(" sent to ")).count(),
+        2,
+        "{texts:#?}"
+    );
+    let ack_line = data
+        .timeline
+        .iter()
+        .find(|l| l.text.starts_with("acknowledged by camille via link"))
+        .unwrap_or_else(|| panic!("no acknowledgement in {texts:#?}"));
+    assert_eq!(ack_line.at, change.at.plus_minutes(4));
+    assert_eq!(ack_line.who, "camille");
+    assert!(data.timeline.windows(2).all(|w| w[0].at <= w[1].at));
+    assert!(!texts.iter().any(|t| t.contains("paul")), "{texts:#?}");
+    let html = report::render_html(&data);
+    assert!(html.contains("id=\"delay-acknowledge\">4 min<"), "{html}");
+    assert!(html.contains("id=\"acknowledged-by\">camille (link)<"));
+    assert!(html.contains("id=\"notifications-sent\">2<"));
+    let pdf = report::render_pdf(&data);
+    let needle: &[u8] = b"camille \\(link\\)";
+    assert!(pdf.windows(needle.len()).any(|w| w == needle));
+}
+
+#[tokio::test]
+async fn report_takes_mobilizer_acknowledgements_on_sqlite() {
+    let store = SqliteStore::open_in_memory().await.unwrap();
+    store.migrate().await.unwrap();
+    report_takes_mobilizer_acknowledgements(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn report_takes_mobilizer_acknowledgements_on_postgres() {
+    let Ok(url) = std::env::var("VIGIE_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: VIGIE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let schema = format!("report_mob_{}", std::process::id());
+    let store = vigie_store::PostgresStore::connect_temporary(&url, &schema)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    report_takes_mobilizer_acknowledgements(Arc::new(store)).await;
+}
