@@ -365,6 +365,87 @@ mod mastodon {
             run.errors
         );
     }
+    /// Public, local and list streams use their own streaming and timeline paths; an event
+    /// that never ends (2 MiB without a blank line) is cut at `MAX_EVENT_BYTES`, reported,
+    /// and the stream reopened, after which events flow again.
+    #[tokio::test]
+    async fn list_and_public_streams_and_an_endless_event() {
+        use crate::connectors::mastodon::MAX_EVENT_BYTES;
+        #[derive(Default)]
+        struct Paths(Mutex<Vec<String>>, AtomicUsize);
+        let paths = Arc::new(Paths::default());
+        let handler = |State(p): State<Arc<Paths>>, uri: axum::http::Uri| async move {
+            p.0.lock().unwrap().push(uri.to_string());
+            if uri.path().starts_with("/api/v1/timelines") {
+                return axum::Json(Vec::<serde_json::Value>::new()).into_response();
+            }
+            let n = p.1.fetch_add(1, Ordering::SeqCst);
+            let chunks: Vec<String> = if n == 0 {
+                // "data: xxxx…" forever: 32 chunks of 64 KiB, no newline.
+                std::iter::once("event: update\ndata: ".to_owned())
+                    .chain((0..32).map(|_| "x".repeat(64 * 1024)))
+                    .collect()
+            } else {
+                vec![format!("event: update\ndata: {}\n\n", status(9, "Encore"))]
+            };
+            use futures_util::StreamExt;
+            let body = futures_util::stream::iter(chunks)
+                .map(Ok::<_, std::io::Error>)
+                .chain(futures_util::stream::pending());
+            (
+                [("content-type", "text/event-stream")],
+                Body::from_stream(body),
+            )
+                .into_response()
+        };
+        let router = Router::new()
+            .route("/api/v1/timelines/{*rest}", get(handler))
+            .route("/api/v1/streaming/{*rest}", get(handler))
+            .with_state(paths.clone());
+        let base = serve(router).await;
+        for (stream, want) in [
+            (
+                MastodonStream::List { list: "42".into() },
+                [
+                    "/api/v1/timelines/list/42?limit=40",
+                    "/api/v1/streaming/list?list=42",
+                ],
+            ),
+            (
+                MastodonStream::Public { local: true },
+                [
+                    "/api/v1/timelines/public?local=true&limit=40",
+                    "/api/v1/streaming/public/local",
+                ],
+            ),
+        ] {
+            paths.0.lock().unwrap().clear();
+            paths.1.store(0, Ordering::SeqCst);
+            let cfg = MastodonSource {
+                id: "masto".into(),
+                instance: base.clone(),
+                stream,
+                access_token: None,
+                backfill_pages: 2,
+            };
+            let mut c = MastodonConnector::new(cfg, clock()).unwrap();
+            let mut run = Run::default();
+            drain(&mut c, 1, 8, &mut run).await;
+            assert!(
+                run.errors
+                    .iter()
+                    .any(|e| e.contains(&format!("more than {MAX_EVENT_BYTES} bytes"))),
+                "{:?}",
+                run.errors
+            );
+            assert_eq!(run.mentions.len(), 1, "{:?}", run.ids());
+            assert!(run.mentions[0].external_id.ends_with("/statuses/9"));
+            let seen = paths.0.lock().unwrap().clone();
+            for w in want {
+                assert!(seen.iter().any(|p| p == w), "{w} not in {seen:?}");
+            }
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------- Bluesky
@@ -514,6 +595,108 @@ mod bluesky {
             "{urls:?}"
         );
     }
+    /// The public search backfills at start; a 429 on it (with `Retry-After`) is retried,
+    /// not skipped; a Jetstream that refuses the upgrade with 429 passes its `Retry-After` on.
+    #[tokio::test]
+    async fn search_backfill_and_rate_limits() {
+        use std::io::{Read, Write};
+        let calls = Arc::new(AtomicUsize::new(0));
+        let queries = Arc::new(Mutex::new(Vec::<String>::new()));
+        let (c2, q2) = (calls.clone(), queries.clone());
+        let router = Router::new().route(
+            "/xrpc/app.bsky.feed.searchPosts",
+            get(move |uri: axum::http::Uri| async move {
+                q2.lock().unwrap().push(uri.query().unwrap_or("").to_owned());
+                if c2.fetch_add(1, Ordering::SeqCst) == 0 {
+                    return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "7")], "slow down")
+                        .into_response();
+                }
+                let view = |rkey: &str, at: &str, text: &str| serde_json::json!({
+                    "uri": format!("at://did:plc:lea/app.bsky.feed.post/{rkey}"),
+                    "cid": "c",
+                    "author": {"did": "did:plc:lea", "handle": "lea.bsky.social", "displayName": "Léa",
+                        "followersCount": 52000, "verification": {"verifiedStatus": "valid"}},
+                    "record": {"$type": "app.bsky.feed.post", "text": text, "createdAt": at, "langs": ["fr"]},
+                    "replyCount": 4, "repostCount": 31, "likeCount": 90, "quoteCount": 2,
+                    "indexedAt": at
+                });
+                // Newest first, as the API answers; one malformed view is skipped.
+                axum::Json(serde_json::json!({"posts": [
+                    view("p2", "2026-03-01T09:50:00.000Z", "Orsane, toujours rien"),
+                    {"uri": "at://broken"},
+                    view("p1", "2026-03-01T09:40:00.000Z", "Orsane a perdu mon colis"),
+                ]}))
+                .into_response()
+            }),
+        );
+        let search = serve(router).await;
+        // A Jetstream that refuses every upgrade with 429.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let ws_addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 5\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        let cfg = BlueskySource {
+            id: "bsky".into(),
+            jetstream: format!("ws://{ws_addr}/subscribe"),
+            collections: vec!["app.bsky.feed.post".into()],
+            dids: vec![],
+            search: Some("orsane colis".into()),
+            search_api: search,
+        };
+        let mut c = BlueskyConnector::new(cfg, clock()).unwrap();
+        c.seek(&T0.to_string()).unwrap();
+        let (mut out, mut rejected) = (Vec::new(), Vec::new());
+        let e = c.poll(&mut out, &mut rejected).await.unwrap_err();
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(7)), "{e}");
+        assert!(out.is_empty());
+        // The search is tried again and delivers, oldest first.
+        let r = c.poll(&mut out, &mut rejected).await.unwrap();
+        assert!(matches!(r, PollOutcome::Ready));
+        let ids: Vec<_> = out.iter().map(|m| m.external_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "at://did:plc:lea/app.bsky.feed.post/p1",
+                "at://did:plc:lea/app.bsky.feed.post/p2"
+            ]
+        );
+        let m = &out[0];
+        assert_eq!(m.author.handle, "lea.bsky.social");
+        assert_eq!(m.author.followers, Some(52000));
+        assert!(m.author.verified);
+        assert_eq!((m.engagement.reposts, m.engagement.likes), (31, 90));
+        assert_eq!(
+            m.url.as_deref(),
+            Some("https://bsky.app/profile/lea.bsky.social/post/p1")
+        );
+        assert_eq!(rejected.len(), 1, "{rejected:?}");
+        let q = queries.lock().unwrap().clone();
+        assert!(
+            q[1].contains("q=orsane%20colis") || q[1].contains("q=orsane+colis"),
+            "{q:?}"
+        );
+        assert!(
+            q[1].contains("since=2026-03-01T10"),
+            "the cursor bounds the search: {q:?}"
+        );
+        // Then the stream: refused with 429 and Retry-After 5.
+        let e = c.poll(&mut out, &mut rejected).await.unwrap_err();
+        assert!(matches!(e, ConnectorError::RateLimited { .. }), "{e}");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(5)), "{e}");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "the search runs once it succeeded"
+        );
+    }
 }
 
 // --------------------------------------------------------------------------------- Feeds
@@ -571,6 +754,18 @@ mod feed {
                 }),
             )
             .route("/huge", get(|| async { vec![b'x'; 200_000] }))
+            .route(
+                "/feed.json",
+                get(|| async {
+                    (
+                        [("content-type", "application/feed+json")],
+                        r#"{"version": "https://jsonfeed.org/version/1.1", "title": "Le Mag", "language": "fr",
+  "items": [{"id": "jf-1", "url": "https://mag.test/1", "title": "Orsane face aux clients",
+    "content_html": "<p>Les <em>retards</em> continuent</p>", "date_published": "2026-03-01T09:30:00Z",
+    "authors": [{"name": "Jules"}]}]}"#,
+                    )
+                }),
+            )
             .route(
                 "/atom",
                 get(|| async {
@@ -632,10 +827,11 @@ mod feed {
             format!("{base}/bad"),
             format!("{base}/latin1"),
             format!("{base}/atom"),
+            format!("{base}/feed.json"),
         ];
         let mut c = FeedConnector::new(cfg(urls, 1 << 20), clock()).unwrap();
         let mut run = Run::default();
-        drain(&mut c, 2, 3, &mut run).await;
+        drain(&mut c, 3, 4, &mut run).await;
         assert!(run.errors.is_empty(), "{:?}", run.errors);
         assert!(
             run.rejected
@@ -654,6 +850,18 @@ mod feed {
             .unwrap();
         assert_eq!(atom.author.handle, "Ana");
         assert_eq!(atom.text, "Orsane encore");
+        let json = run
+            .mentions
+            .iter()
+            .find(|m| m.url.as_deref() == Some("https://mag.test/1"))
+            .unwrap_or_else(|| panic!("JSON Feed item missing: {:?}", run.ids()));
+        assert_eq!(json.title.as_deref(), Some("Orsane face aux clients"));
+        assert_eq!(json.text, "Les retards continuent");
+        assert_eq!(json.author.handle, "Jules");
+        assert_eq!(
+            json.published_at,
+            Timestamp::parse_rfc3339("2026-03-01T09:30:00Z").unwrap()
+        );
     }
 }
 
@@ -879,6 +1087,39 @@ mod webhooks {
     use crate::push::{WebhookHub, sign, webhook_router};
     use vigie_config::{MetaWebhookSource, Secret, WebhookSource};
 
+    /// Plays the source task and the store: polls the connector and confirms each batch's
+    /// receipts (or fails them, keeping nothing, while `fail` is set).
+    fn storer(
+        mut conn: crate::push::PushConnector,
+        fail: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Arc<Mutex<Run>> {
+        let run = Arc::new(Mutex::new(Run::default()));
+        let out = run.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut mentions, mut rejected) = (Vec::new(), Vec::new());
+                match conn.poll(&mut mentions, &mut rejected).await {
+                    Ok(PollOutcome::Finished) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                let receipts = conn.take_receipts();
+                let changes = conn.take_changes();
+                if fail.load(Ordering::SeqCst) {
+                    receipts.fail();
+                    continue;
+                }
+                {
+                    let mut r = out.lock().unwrap();
+                    r.mentions.extend(mentions);
+                    r.rejected.extend(rejected);
+                    r.changes.extend(changes);
+                }
+                receipts.confirm();
+            }
+        });
+        run
+    }
+
     fn mention(id: &str) -> serde_json::Value {
         serde_json::json!({"source": "crm", "external_id": id, "author": {"handle": "client"},
             "published_at": "2026-03-01T10:00:00Z", "text": "Orsane m'a remboursé"})
@@ -895,7 +1136,9 @@ mod webhooks {
             token: Some(Secret::new("t0k")),
             max_bytes: 2048,
         };
-        let mut conn = hub.register_generic(&ws, &cfg, clock()).unwrap();
+        let conn = hub.register_generic(&ws, &cfg, clock()).unwrap();
+        let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stored = storer(conn, fail.clone());
         let base = serve(webhook_router(hub)).await;
         let url = format!("{base}/hooks/acme/crm");
         let client = reqwest::Client::new();
@@ -961,10 +1204,27 @@ mod webhooks {
             .await
             .unwrap();
         assert_eq!(r.status(), 202);
-        let mut run = Run::default();
-        drain(&mut conn, 3, 3, &mut run).await;
-        assert_eq!(run.ids(), ["1", "2", "5"], "nothing from rejected requests");
-        assert!(run.mentions.iter().all(|m| m.received_at.is_some()));
+        // Answered once stored: what was accepted is already there.
+        {
+            let run = stored.lock().unwrap();
+            assert_eq!(run.ids(), ["1", "2", "5"], "nothing from rejected requests");
+            assert!(run.mentions.iter().all(|m| m.received_at.is_some()));
+        }
+        // A batch the store could not keep: 503 and Retry-After, so the sender retries.
+        fail.store(true, Ordering::SeqCst);
+        let six = serde_json::to_vec(&mention("6")).unwrap();
+        let r = post(six.clone(), vec![("authorization", "Bearer t0k".into())])
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()["retry-after"], "1");
+        assert!(r.text().await.unwrap().contains("could not be stored"));
+        fail.store(false, Ordering::SeqCst);
+        let r = post(six, vec![("authorization", "Bearer t0k".into())])
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        assert_eq!(stored.lock().unwrap().ids(), ["1", "2", "5", "6"]);
         let r = client
             .post(format!("{base}/hooks/acme/nope"))
             .body("{}")
@@ -984,7 +1244,8 @@ mod webhooks {
             verify_token: Secret::new("vt"),
             app_secret: Secret::new("appsecret"),
         };
-        let mut conn = hub.register_meta(&ws, &cfg, clock()).unwrap();
+        let conn = hub.register_meta(&ws, &cfg, clock()).unwrap();
+        let stored = storer(conn, Arc::new(std::sync::atomic::AtomicBool::new(false)));
         let base = serve(webhook_router(hub)).await;
         let url = format!("{base}/hooks/acme/fb");
         let client = reqwest::Client::new();
@@ -1041,8 +1302,7 @@ mod webhooks {
             .await
             .unwrap();
         assert_eq!(r.status(), 202);
-        let mut run = Run::default();
-        drain(&mut conn, 3, 3, &mut run).await;
+        let run = std::mem::take(&mut *stored.lock().unwrap());
         assert_eq!(run.ids(), ["P_1", "P_2", "c1"]);
         let c = &run.mentions[0];
         assert_eq!(

@@ -171,4 +171,51 @@ pub trait Connector: Send {
     fn kind(&self) -> &'static str {
         "file"
     }
+    /// Whoever waits for the batch just returned to be stored (pushed sources: the
+    /// webhook requests it came from). The source task hands them to the pipeline with
+    /// the batch; pulled sources keep the default (nobody).
+    fn take_receipts(&mut self) -> Receipts {
+        Receipts::default()
+    }
+}
+
+/// Waiters told when a batch is safely stored (or, in a scaled-out installation, persisted
+/// by the bus): [`Receipts::confirm`]. Dropped unconfirmed — the batch was lost or the
+/// pipeline stopped — each waiter learns it failed, so a webhook answers 503 and its sender
+/// retries instead of believing a mention stored that is not.
+#[derive(Debug, Default, Clone)]
+pub struct Receipts(std::sync::Arc<std::sync::Mutex<Vec<tokio::sync::oneshot::Sender<()>>>>);
+
+impl Receipts {
+    /// Receipts for these waiters.
+    pub fn new(waiters: Vec<tokio::sync::oneshot::Sender<()>>) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(waiters)))
+    }
+
+    /// Adds another batch's waiters.
+    pub fn absorb(&self, other: Receipts) {
+        let theirs = std::mem::take(&mut *lock(&other.0));
+        lock(&self.0).extend(theirs);
+    }
+
+    /// No waiter.
+    pub fn is_empty(&self) -> bool {
+        lock(&self.0).is_empty()
+    }
+
+    /// Tells every waiter its batch is stored.
+    pub fn confirm(&self) {
+        for w in std::mem::take(&mut *lock(&self.0)) {
+            let _ = w.send(());
+        }
+    }
+
+    /// Tells every waiter its batch was not stored (as dropping the last clone does).
+    pub fn fail(&self) {
+        lock(&self.0).clear();
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

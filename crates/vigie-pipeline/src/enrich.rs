@@ -17,6 +17,8 @@ pub(crate) struct EnrichedBatch {
     pub workspace: WorkspaceId,
     pub mentions: Vec<EnrichedMention>,
     pub cursor: Option<String>,
+    /// Waiters told when the batch is stored.
+    pub receipts: vigie_connect::Receipts,
     /// Enrichment failed (a panicking task): the mentions are lost for this run, so the store
     /// stage counts the batch as failed and the source's cursor must not move past it.
     pub failed: bool,
@@ -81,6 +83,7 @@ pub(crate) async fn run_enrichment(
                         workspace: envelope.workspace,
                         mentions,
                         cursor: envelope.cursor,
+                        receipts: envelope.receipts,
                         failed: false,
                         entered_ms: now.as_millis(),
                     }
@@ -98,6 +101,9 @@ pub(crate) async fn run_enrichment(
                         workspace,
                         mentions: Vec::new(),
                         cursor: None,
+                        // The panicked task dropped the batch's receipts: its waiters
+                        // already know it failed.
+                        receipts: vigie_connect::Receipts::default(),
                         failed: true,
                         entered_ms: 0,
                     }

@@ -45,6 +45,9 @@ pub struct Envelope {
     pub mentions: Vec<Mention>,
     /// The source's cursor after this batch, saved once the batch is stored.
     pub cursor: Option<String>,
+    /// Told once the batch is stored (or persisted by the bus in a scaled-out
+    /// installation); webhook requests wait on it. `Receipts::default()` when nobody waits.
+    pub receipts: vigie_connect::Receipts,
 }
 
 /// What the pipeline tells observers (the demo's timeline, later the notifiers).

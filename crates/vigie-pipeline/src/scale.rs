@@ -186,8 +186,10 @@ pub fn start_ingest(
                 source,
                 mut mentions,
                 cursor,
+                receipts,
             } = envelope;
             if mentions.is_empty() && cursor.is_none() {
+                receipts.confirm();
                 continue;
             }
             for m in &mut mentions {
@@ -246,8 +248,11 @@ pub fn start_ingest(
                 published += part.len() as u64;
             }
             if failed {
+                receipts.fail();
                 break;
             }
+            // Persisted by the bus: the waiting webhook requests may be answered.
+            receipts.confirm();
             if let (Some(source), Some(cursor)) = (&source, &cursor)
                 && let Err(e) = store.save_checkpoint(&workspace, source, cursor).await
             {
@@ -778,6 +783,7 @@ pub async fn run_detector(
                         workspace,
                         mentions: batch.mentions,
                         cursor: None,
+                        receipts: vigie_connect::Receipts::default(),
                         failed: false,
                         entered_ms: batch.published_ms,
                     },

@@ -360,12 +360,16 @@ pub(crate) async fn run_store(
         };
         match &new {
             Some(new) => {
+                batch.receipts.confirm();
                 let stored = new.iter().filter(|&&n| n).count() as u64;
                 report.stored += stored;
                 report.duplicates += n - stored;
                 telemetry::mentions_stored(stored, n - stored);
             }
-            None => report.failed_batches += 1,
+            None => {
+                batch.receipts.fail();
+                report.failed_batches += 1;
+            }
         }
         if batch.entered_ms > 0 {
             telemetry::latency(

@@ -167,13 +167,17 @@ async fn run_connector(
             _ = stop.changed() => break,
         };
         let changes = connector.take_changes();
+        let receipts = connector.take_receipts();
         for r in &rejected {
             tracing::warn!(source = %id, line = r.line, reason = %r.reason, "record rejected");
         }
         if !rejected.is_empty() {
             telemetry::records_rejected(&id, rejected.len());
         }
-        let delivered = !mentions.is_empty() || !rejected.is_empty() || !changes.is_empty();
+        let delivered = !mentions.is_empty()
+            || !rejected.is_empty()
+            || !changes.is_empty()
+            || !receipts.is_empty();
         let newest = mentions.iter().map(|m| m.published_at).max();
         let (n_mentions, n_changes, n_rejected) = (mentions.len(), changes.len(), rejected.len());
         pending.extend(
@@ -187,6 +191,7 @@ async fn run_connector(
                 source: Some(id.clone()),
                 mentions,
                 cursor: Some(connector.cursor()),
+                receipts,
             };
             if ingest.send(envelope).await.is_err() {
                 tracing::error!(source = %id, "the pipeline stopped; source stops");

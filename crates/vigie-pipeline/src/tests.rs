@@ -54,6 +54,7 @@ async fn run(
                 source: None,
                 mentions,
                 cursor: None,
+                receipts: Default::default(),
             })
             .await
             .unwrap();
@@ -125,6 +126,7 @@ async fn unknown_workspace_is_rejected_and_nothing_is_stored() {
             source: None,
             mentions: story(),
             cursor: None,
+            receipts: Default::default(),
         })
         .await
         .unwrap();
@@ -241,6 +243,7 @@ async fn a_source_that_stops_delivering_raises_source_silent() {
                 source: Some("feed".into()),
                 mentions: vec![m.clone()],
                 cursor: Some(i.to_string()),
+                receipts: Default::default(),
             })
             .await
             .unwrap();

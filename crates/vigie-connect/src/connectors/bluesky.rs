@@ -113,17 +113,19 @@ impl BlueskyConnector {
             match e {
                 E::Http(resp) => {
                     let status = resp.status().as_u16();
+                    // Retry-After (seconds or a date) or the rate-limit headers, if sent.
+                    let wait = http::retry_after(resp.headers(), self.clock.now());
                     if status == 429 {
                         ConnectorError::RateLimited {
                             target: self.cfg.jetstream.clone(),
-                            retry_after: Duration::from_secs(60),
+                            retry_after: wait.unwrap_or(Duration::from_secs(60)),
                         }
                     } else {
                         ConnectorError::Http {
                             target: self.cfg.jetstream.clone(),
                             status,
                             reason: "WebSocket upgrade refused".into(),
-                            retry_after: None,
+                            retry_after: wait,
                         }
                     }
                 }
@@ -383,8 +385,9 @@ impl Connector for BlueskyConnector {
         rejected: &mut Vec<RecordError>,
     ) -> Result<PollOutcome, ConnectorError> {
         if !self.searched {
-            self.searched = true;
+            // A refused search (429, network) is retried at the next poll, after backoff.
             self.search(out, rejected).await?;
+            self.searched = true;
             if !out.is_empty() {
                 return Ok(PollOutcome::Ready);
             }

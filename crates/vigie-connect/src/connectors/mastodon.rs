@@ -49,6 +49,42 @@ type SseStream = Pin<
     >,
 >;
 
+/// Largest server-sent event accepted: a status with its media descriptions is a few
+/// kilobytes; a stream sending more without a blank line is hostile or broken and is
+/// dropped (then reconnected with backoff) instead of filling memory.
+pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
+
+/// Bytes since the last blank line (the end of an SSE event).
+#[derive(Debug, Default, Clone, Copy)]
+struct EventSize {
+    since_boundary: usize,
+    /// The previous byte ended a line (`\n`), ignoring `\r`.
+    line_start: bool,
+}
+
+impl EventSize {
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), StreamFailure> {
+        for &b in chunk {
+            match b {
+                b'\n' if self.line_start => {
+                    self.since_boundary = 0;
+                    continue;
+                }
+                b'\n' => self.line_start = true,
+                b'\r' => {}
+                _ => self.line_start = false,
+            }
+            self.since_boundary += 1;
+        }
+        if self.since_boundary > MAX_EVENT_BYTES {
+            return Err(StreamFailure(format!(
+                "an event of more than {MAX_EVENT_BYTES} bytes: stream dropped"
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Why the byte stream under the SSE parser ended.
 #[derive(Debug)]
 pub struct StreamFailure(String);
@@ -241,21 +277,28 @@ impl MastodonConnector {
         let resp = http::check(resp, &url, self.clock.now()).await?;
         let idle = self.idle_timeout;
         let bytes = resp.bytes_stream();
-        // A byte stream that fails when nothing (not even a keep-alive) arrives in time.
-        let guarded = futures_util::stream::unfold(Some(bytes), move |state| async move {
-            let mut s = state?;
-            match tokio::time::timeout(idle, s.next()).await {
-                Ok(Some(Ok(b))) => Some((Ok(b), Some(s))),
-                Ok(Some(Err(e))) => Some((Err(StreamFailure(e.to_string())), None)),
-                Ok(None) => None,
-                Err(_) => Some((
-                    Err(StreamFailure(format!(
-                        "no data nor keep-alive for {idle:?}"
-                    ))),
-                    None,
-                )),
-            }
-        });
+        // A byte stream that fails when nothing (not even a keep-alive) arrives in time, or
+        // when one event grows past MAX_EVENT_BYTES (the SSE parser would buffer it all).
+        let guarded = futures_util::stream::unfold(
+            Some((bytes, EventSize::default())),
+            move |state| async move {
+                let (mut s, mut size) = state?;
+                match tokio::time::timeout(idle, s.next()).await {
+                    Ok(Some(Ok(b))) => match size.feed(&b) {
+                        Ok(()) => Some((Ok(b), Some((s, size)))),
+                        Err(e) => Some((Err(e), None)),
+                    },
+                    Ok(Some(Err(e))) => Some((Err(StreamFailure(e.to_string())), None)),
+                    Ok(None) => None,
+                    Err(_) => Some((
+                        Err(StreamFailure(format!(
+                            "no data nor keep-alive for {idle:?}"
+                        ))),
+                        None,
+                    )),
+                }
+            },
+        );
         self.stream = Some(Box::pin(guarded.eventsource()));
         Ok(())
     }

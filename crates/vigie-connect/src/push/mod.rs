@@ -3,8 +3,9 @@
 //! Each configured webhook source registers an endpoint `/hooks/{workspace}/{source}` in a
 //! [`WebhookHub`] and gets a [`PushConnector`] that the pipeline runs like any other
 //! connector: requests that pass their check (HMAC signature or bearer token, size limit,
-//! valid payload) are queued to it; rejected ones get 400/401/403/413 with the reason and
-//! nothing is queued. [`webhook_router`] serves every registered endpoint; vigie-web mounts
+//! valid payload) are queued to it and answered **once their mentions are stored** (202; or
+//! 503 when they could not be, within [`STORE_WAIT`], so the sender retries — a retry is
+//! de-duplicated); rejected ones get 400/401/403/413 with the reason and nothing is queued. [`webhook_router`] serves every registered endpoint; vigie-web mounts
 //! it (`Router::merge`).
 
 mod generic;
@@ -32,12 +33,17 @@ use vigie_model::{Clock, Mention, MentionChange, WorkspaceId};
 /// Batches queued per endpoint before requests get 503.
 pub const QUEUE: usize = 64;
 
+/// How long a request waits for its mentions to be stored before it is answered 503.
+pub const STORE_WAIT: Duration = Duration::from_secs(30);
+
 /// What one accepted request carries.
 #[derive(Debug, Default)]
 pub(crate) struct Pushed {
     pub mentions: Vec<Mention>,
     pub changes: Vec<MentionChange>,
     pub skipped: Vec<RecordError>,
+    /// Told when the batch is stored (set by the endpoint).
+    pub receipt: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +92,7 @@ impl WebhookHub {
             rx,
             received: 0,
             changes: Vec::new(),
+            receipts: Vec::new(),
         }
     }
 
@@ -218,28 +225,40 @@ async fn receive(
         }
         Auth::Meta { app_secret, .. } => meta::accept(app_secret, &headers, &bytes, now),
     };
-    let pushed = match pushed {
+    let mut pushed = match pushed {
         Ok(p) => p,
         Err(Rejection(status, reason)) => return reject(status, reason),
     };
     let accepted = pushed.mentions.len() + pushed.changes.len();
     let skipped = pushed.skipped.len();
+    let (stored_tx, stored) = tokio::sync::oneshot::channel();
+    pushed.receipt = Some(stored_tx);
     match ep.tx.try_send(pushed) {
-        Ok(()) => {
-            metrics::counter!("vigie_webhook_accepted_total").increment(accepted as u64);
-            let body = serde_json::json!({ "accepted": accepted, "skipped": skipped });
-            (StatusCode::ACCEPTED, Json(body)).into_response()
-        }
-        Err(mpsc::error::TrySendError::Full(_)) => {
-            let mut r = reject(StatusCode::SERVICE_UNAVAILABLE, "queue full: retry shortly");
-            r.headers_mut()
-                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
-            r
-        }
+        Ok(()) => match tokio::time::timeout(STORE_WAIT, stored).await {
+            Ok(Ok(())) => {
+                metrics::counter!("vigie_webhook_accepted_total").increment(accepted as u64);
+                let body = serde_json::json!({ "accepted": accepted, "skipped": skipped });
+                (StatusCode::ACCEPTED, Json(body)).into_response()
+            }
+            Ok(Err(_)) => retry_later("the batch could not be stored: retry later"),
+            Err(_) => retry_later(&format!(
+                "not stored within {} s: retry later (a retry is de-duplicated)",
+                STORE_WAIT.as_secs()
+            )),
+        },
+        Err(mpsc::error::TrySendError::Full(_)) => retry_later("queue full: retry shortly"),
         Err(mpsc::error::TrySendError::Closed(_)) => {
             reject(StatusCode::SERVICE_UNAVAILABLE, "source stopped")
         }
     }
+}
+
+/// 503 with `Retry-After: 1`.
+fn retry_later(reason: &str) -> Response {
+    let mut r = reject(StatusCode::SERVICE_UNAVAILABLE, reason);
+    r.headers_mut()
+        .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+    r
 }
 
 /// A refused request: status and reason (turned into a response by [`reject`]).
@@ -285,6 +304,8 @@ pub struct PushConnector {
     rx: mpsc::Receiver<Pushed>,
     received: u64,
     changes: Vec<MentionChange>,
+    /// The requests of the batches returned since the last `take_receipts`.
+    receipts: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
 #[async_trait]
@@ -311,6 +332,10 @@ impl Connector for PushConnector {
         std::mem::take(&mut self.changes)
     }
 
+    fn take_receipts(&mut self) -> crate::Receipts {
+        crate::Receipts::new(std::mem::take(&mut self.receipts))
+    }
+
     async fn poll(
         &mut self,
         out: &mut Vec<Mention>,
@@ -332,6 +357,7 @@ impl Connector for PushConnector {
             out.extend(p.mentions);
             self.changes.extend(p.changes);
             rejected.extend(p.skipped);
+            self.receipts.extend(p.receipt);
         }
         Ok(PollOutcome::Ready)
     }

@@ -60,6 +60,7 @@ async fn single_process(dir: &tempfile::TempDir, batches: &[Vec<Mention>]) -> Ar
                 source: None,
                 mentions: b.clone(),
                 cursor: None,
+                receipts: Default::default(),
             })
             .await
             .unwrap();
@@ -163,6 +164,7 @@ async fn roles_over_a_bus_match_the_single_process_run_through_crashes() {
                     source: Some("file".into()),
                     mentions: b,
                     cursor: Some(i.to_string()),
+                    receipts: Default::default(),
                 })
                 .await
                 .unwrap();

@@ -87,6 +87,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 source: None,
                 mentions: batch,
                 cursor: None,
+                receipts: Default::default(),
             })
             .await?;
     }

@@ -82,6 +82,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 source: None,
                 mentions: batch.to_vec(),
                 cursor: None,
+                receipts: Default::default(),
             })
             .await?;
         bar.inc(batch.len() as u64);

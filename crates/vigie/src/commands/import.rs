@@ -86,6 +86,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 source: None,
                 mentions: batch,
                 cursor: None,
+                receipts: Default::default(),
             })
             .await?;
     }
