@@ -201,6 +201,9 @@ pub struct WorkspaceConfig {
     pub policy: crate::WorkspacePolicyConfig,
     /// Accounts replies and statements are published with.
     pub publish_accounts: Vec<crate::PublishAccountConfig>,
+    /// Digest e-mails for calm periods (at most one daily and one weekly).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub digests: Vec<crate::DigestConfig>,
 }
 
 impl WorkspaceConfig {

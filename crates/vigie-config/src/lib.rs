@@ -69,7 +69,7 @@ pub use notify::{
     PolicyConfig, QuietHours, RetryConfig, RotationConfig, RotationEvery, RouteConfig, SecretRef,
     SmtpTls, StepConfig, Target,
 };
-pub use respond::{PublishAccountConfig, WorkspacePolicyConfig};
+pub use respond::{DigestConfig, DigestPeriod, PublishAccountConfig, WorkspacePolicyConfig};
 pub use sources::{
     BlueskySource, FeedSource, MastodonSource, MastodonStream, MetaWebhookSource, RedditSource,
     Secret, WebhookSource, XRule, XSource,

@@ -248,6 +248,9 @@ pub(crate) struct WorkspaceForSerialization {
     /// Accounts replies are published with. Default none.
     #[serde(default)]
     pub publish_accounts: Vec<crate::respond::PublishAccountForSerialization>,
+    /// Digest e-mails for calm periods. Default none.
+    #[serde(default)]
+    pub digests: Vec<crate::respond::DigestForSerialization>,
 }
 
 /// `[[workspaces.watches]]`.

@@ -14,6 +14,15 @@
 //! type = "mastodon"
 //! instance = "https://mastodon.example"
 //! token = "env:ORSANE_MASTODON_TOKEN"
+//!
+//! [[workspaces.digests]]                     # digest e-mails for calm periods
+//! period = "weekly"                          # or "daily"
+//! to = ["direction@orsane.example"]
+//! channel = "mail"                           # an `email` channel of [notify]
+//! language = "fr"                            # default "fr"
+//! hour = 8                                   # local hour it is sent, default 8
+//! weekday = "monday"                         # weekly only, default "monday"
+//! time_zone = "Europe/Paris"                 # default "UTC"
 //! ```
 
 use crate::ConfigError;
@@ -55,6 +64,80 @@ pub(crate) struct PublishAccountForSerialization {
     pub identifier: Option<Spanned<String>>,
     #[serde(default)]
     pub password: Option<Spanned<String>>,
+}
+
+/// `[[workspaces.digests]]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DigestForSerialization {
+    /// `daily` or `weekly`. Required, one digest per period in a workspace.
+    pub period: Spanned<String>,
+    /// Recipients' addresses. Required, at least one.
+    pub to: Spanned<Vec<Spanned<String>>>,
+    /// Id of an `email` channel of `[notify]` (its SMTP server and sender). Required.
+    pub channel: Spanned<String>,
+    /// `fr` or `en`. Default `fr`.
+    #[serde(default)]
+    pub language: Option<Spanned<String>>,
+    /// Local hour (0–23) at which it is sent; the period ends then. Default 8.
+    #[serde(default)]
+    pub hour: Option<Spanned<i64>>,
+    /// Day of a weekly digest (`monday` … `sunday`). Default `monday`.
+    #[serde(default)]
+    pub weekday: Option<Spanned<String>>,
+    /// IANA time zone of `hour` and `weekday`. Default `UTC`.
+    #[serde(default)]
+    pub time_zone: Option<Spanned<String>>,
+}
+
+/// How often a digest is sent, and the span it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DigestPeriod {
+    /// Every day, covering the 24 hours before.
+    Daily,
+    /// Every week, covering the 7 days before.
+    Weekly,
+}
+
+impl DigestPeriod {
+    /// `daily` or `weekly`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Daily => "daily",
+            Self::Weekly => "weekly",
+        }
+    }
+
+    /// `daily` or `weekly`; anything else is `None`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "daily" => Some(Self::Daily),
+            "weekly" => Some(Self::Weekly),
+            _ => None,
+        }
+    }
+}
+
+/// A digest e-mail of a workspace for calm periods (`docs/responding.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DigestConfig {
+    /// Daily or weekly.
+    pub period: DigestPeriod,
+    /// Recipients.
+    pub to: Vec<String>,
+    /// The `email` channel of `[notify]` it is sent through.
+    pub channel: String,
+    /// Language of the e-mail.
+    pub language: crate::MessageLanguage,
+    /// Local hour it is sent at (0–23).
+    pub hour: u32,
+    /// Day of a weekly digest.
+    #[serde(serialize_with = "crate::notify::ser_weekday")]
+    pub weekday: chrono::Weekday,
+    /// Time zone of `hour` and `weekday`.
+    #[serde(serialize_with = "crate::notify::ser_tz")]
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// A workspace's policy additions: the terms are added to the built-in lists of the
@@ -104,6 +187,161 @@ impl PublishAccountConfig {
             Self::Mastodon { id, .. } | Self::Bluesky { id, .. } => id,
         }
     }
+}
+
+/// Validates `[[workspaces.digests]]`. `email_channels` are the ids of `[notify]`'s
+/// channels of type `email`.
+pub(crate) fn validate_digests(
+    raw: &[DigestForSerialization],
+    path: &str,
+    email_channels: &[String],
+    loc: &Locator<'_>,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<DigestConfig> {
+    let mut v = V { loc, errors };
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, d) in raw.iter().enumerate() {
+        let p = format!("{path}.digests[{i}]");
+        let errors_before = v.errors.len();
+        let period = DigestPeriod::parse(d.period.get_ref().trim());
+        match period {
+            None => v.push(
+                d.period.span(),
+                format!("{p}.period"),
+                format!(
+                    "unknown period {:?}: use \"daily\" or \"weekly\"",
+                    d.period.get_ref()
+                ),
+            ),
+            Some(period) if !seen.insert(period) => v.push(
+                d.period.span(),
+                format!("{p}.period"),
+                format!(
+                    "a {} digest is already configured for this workspace",
+                    period.as_str()
+                ),
+            ),
+            Some(_) => {}
+        }
+        if d.to.get_ref().is_empty() {
+            v.push(
+                d.to.span(),
+                format!("{p}.to"),
+                "give at least one recipient address".into(),
+            );
+        }
+        let mut to = Vec::new();
+        for (j, a) in d.to.get_ref().iter().enumerate() {
+            let address = a.get_ref().trim();
+            match address.split_once('@') {
+                Some((user, host)) if !user.is_empty() && host.contains('.') => {
+                    to.push(address.to_owned());
+                }
+                _ => v.push(
+                    a.span(),
+                    format!("{p}.to[{j}]"),
+                    format!("invalid address {address:?}: expected name@domain.example"),
+                ),
+            }
+        }
+        let channel = d.channel.get_ref().trim().to_owned();
+        if !email_channels.contains(&channel) {
+            v.push(
+                d.channel.span(),
+                format!("{p}.channel"),
+                format!(
+                    "{channel:?} is not an email channel of [notify] (email channels: {email_channels:?})"
+                ),
+            );
+        }
+        let language = match d.language.as_ref().map(|l| l.get_ref().trim()) {
+            None | Some("fr") => crate::MessageLanguage::Fr,
+            Some("en") => crate::MessageLanguage::En,
+            Some(other) => {
+                if let Some(l) = &d.language {
+                    v.push(
+                        l.span(),
+                        format!("{p}.language"),
+                        format!("unsupported language {other:?}: use \"fr\" or \"en\""),
+                    );
+                }
+                crate::MessageLanguage::Fr
+            }
+        };
+        let hour = match &d.hour {
+            None => 8,
+            Some(h) => match u32::try_from(*h.get_ref()) {
+                Ok(h) if h < 24 => h,
+                _ => {
+                    v.push(
+                        h.span(),
+                        format!("{p}.hour"),
+                        format!("hour {} is out of range: expected 0 to 23", h.get_ref()),
+                    );
+                    0
+                }
+            },
+        };
+        let weekday = match &d.weekday {
+            None => chrono::Weekday::Mon,
+            Some(w) => {
+                if period == Some(DigestPeriod::Daily) {
+                    v.push(
+                        w.span(),
+                        format!("{p}.weekday"),
+                        "`weekday` is only for a weekly digest".into(),
+                    );
+                }
+                w.get_ref()
+                    .trim()
+                    .parse::<chrono::Weekday>()
+                    .unwrap_or_else(|_| {
+                        v.push(
+                            w.span(),
+                            format!("{p}.weekday"),
+                            format!(
+                                "unknown day {:?}: use monday, tuesday … sunday",
+                                w.get_ref()
+                            ),
+                        );
+                        chrono::Weekday::Mon
+                    })
+            }
+        };
+        let time_zone = match &d.time_zone {
+            None => chrono_tz::UTC,
+            Some(z) => z
+                .get_ref()
+                .trim()
+                .parse::<chrono_tz::Tz>()
+                .unwrap_or_else(|_| {
+                    v.push(
+                        z.span(),
+                        format!("{p}.time_zone"),
+                        format!(
+                            "unknown time zone {:?}: use an IANA name such as \"Europe/Paris\"",
+                            z.get_ref()
+                        ),
+                    );
+                    chrono_tz::UTC
+                }),
+        };
+        if let Some(period) = period
+            && v.errors.len() == errors_before
+        {
+            out.push(DigestConfig {
+                period,
+                to,
+                channel,
+                language,
+                hour,
+                weekday,
+                time_zone,
+            });
+        }
+    }
+    out
 }
 
 struct V<'a, 'i, 'e> {

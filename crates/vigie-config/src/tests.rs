@@ -395,3 +395,74 @@ fn unknown_field_inside_a_source_is_located() {
     assert!(e.path.starts_with("workspaces[0].sources[0]"), "{e}");
     assert!(e.line >= 12, "{e}");
 }
+
+const DIGEST_NOTIFY: &str = "\n[[notify.channels]]\nid = \"mail\"\ntype = \"email\"\nsmtp_host = \"smtp.example.org\"\nfrom = \"vigie@example.org\"\n\n[[notify.channels]]\nid = \"hook\"\ntype = \"webhook\"\nurl = \"https://hooks.example.org/x\"\n";
+
+#[test]
+fn digests_are_validated_with_defaults() {
+    let src = with_watch(&format!(
+        "[[workspaces.digests]]\nperiod = \"weekly\"\nto = [\"dir@acme.example\", \"cm@acme.example\"]\nchannel = \"mail\"\nhour = 7\nweekday = \"friday\"\ntime_zone = \"Europe/Paris\"\nlanguage = \"en\"\n\n[[workspaces.digests]]\nperiod = \"daily\"\nto = [\"cm@acme.example\"]\nchannel = \"mail\"\n{DIGEST_NOTIFY}"
+    ));
+    let c = parse(&src, "vigie.toml").unwrap();
+    let d = &c.workspaces[0].digests;
+    assert_eq!(d.len(), 2);
+    assert_eq!(d[0].period, DigestPeriod::Weekly);
+    assert_eq!(d[0].to, ["dir@acme.example", "cm@acme.example"]);
+    assert_eq!(
+        (d[0].hour, d[0].weekday, d[0].time_zone),
+        (7, chrono::Weekday::Fri, chrono_tz::Europe::Paris)
+    );
+    assert_eq!(d[0].language, MessageLanguage::En);
+    // Defaults: French, 08:00, Monday, UTC.
+    assert_eq!(d[1].period, DigestPeriod::Daily);
+    assert_eq!(
+        (d[1].hour, d[1].language, d[1].time_zone),
+        (8, MessageLanguage::Fr, chrono_tz::UTC)
+    );
+}
+
+#[test]
+fn digest_mistakes_point_at_their_line() {
+    // Line 10 is the first digest's `period`.
+    let src = with_watch(&format!(
+        "[[workspaces.digests]]\nperiod = \"monthly\"\nto = []\nchannel = \"hook\"\nhour = 24\n\n[[workspaces.digests]]\nperiod = \"daily\"\nto = [\"nobody\"]\nchannel = \"mail\"\nweekday = \"friday\"\ntime_zone = \"Mars/Olympus\"\nlanguage = \"de\"\n\n[[workspaces.digests]]\nperiod = \"daily\"\nto = [\"a@b.example\"]\nchannel = \"mail\"\n{DIGEST_NOTIFY}"
+    ));
+    let all = errors(&src);
+    let find = |path: &str| {
+        all.iter()
+            .find(|e| e.path == path)
+            .unwrap_or_else(|| panic!("no error at {path} in {all:#?}"))
+    };
+    let line = |needle: &str| src.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let e = find("workspaces[0].digests[0].period");
+    assert_eq!((e.line, e.column), (line("\"monthly\""), 10), "{e}");
+    assert!(e.message.contains("\"daily\" or \"weekly\""), "{e}");
+    assert_eq!(find("workspaces[0].digests[0].to").line, line("to = []"));
+    let e = find("workspaces[0].digests[0].channel");
+    assert_eq!(e.line, line("channel = \"hook\""));
+    assert!(e.message.contains("not an email channel"), "{e}");
+    assert_eq!(
+        find("workspaces[0].digests[0].hour").line,
+        line("hour = 24")
+    );
+    assert_eq!(
+        find("workspaces[0].digests[1].to[0]").line,
+        line("\"nobody\"")
+    );
+    assert!(
+        find("workspaces[0].digests[1].weekday")
+            .message
+            .contains("only for a weekly")
+    );
+    assert_eq!(
+        find("workspaces[0].digests[1].time_zone").line,
+        line("Mars/Olympus")
+    );
+    assert_eq!(
+        find("workspaces[0].digests[1].language").line,
+        line("\"de\"")
+    );
+    let e = find("workspaces[0].digests[2].period");
+    assert!(e.message.contains("already configured"), "{e}");
+    assert_eq!(all.len(), 9, "{all:#?}");
+}

@@ -42,6 +42,13 @@ pub(crate) fn validate(
             "no workspace configured: add a [[workspaces]] table with an id and a name".into(),
         );
     }
+    let notify = crate::notify::validate_notify(&raw.notify, loc, &mut v.errors);
+    let email_channels: Vec<String> = notify
+        .channels
+        .iter()
+        .filter(|c| matches!(c.kind, crate::ChannelKind::Email { .. }))
+        .map(|c| c.id.clone())
+        .collect();
     let mut seen = HashMap::new();
     for (i, ws) in raw.workspaces.iter().enumerate() {
         let path = format!("workspaces[{i}]");
@@ -52,6 +59,13 @@ pub(crate) fn validate(
         let policy = crate::respond::validate_policy(ws.policy.as_ref(), &path, loc, &mut v.errors);
         let publish_accounts =
             crate::respond::validate_accounts(&ws.publish_accounts, &path, loc, &mut v.errors);
+        let digests = crate::respond::validate_digests(
+            &ws.digests,
+            &path,
+            &email_channels,
+            loc,
+            &mut v.errors,
+        );
         if let (Some(id), Some((name, watches, sources))) = (id, workspace) {
             workspaces.push(WorkspaceConfig {
                 id,
@@ -61,10 +75,10 @@ pub(crate) fn validate(
                 responsibilities,
                 policy,
                 publish_accounts,
+                digests,
             });
         }
     }
-    let notify = crate::notify::validate_notify(&raw.notify, loc, &mut v.errors);
     match (storage, server, detection) {
         (Some(storage), Some(server), Some(detection)) if v.errors.is_empty() => Ok(Config {
             version,

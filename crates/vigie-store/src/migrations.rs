@@ -48,6 +48,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "totp_replay",
         include_str!("../migrations/sqlite/0007_totp_replay.sql"),
     ),
+    (
+        8,
+        "digests",
+        include_str!("../migrations/sqlite/0008_digests.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` of the PostgreSQL migrations, in order.
@@ -86,6 +91,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "totp_replay",
         include_str!("../migrations/postgres/0007_totp_replay.sql"),
+    ),
+    (
+        8,
+        "digests",
+        include_str!("../migrations/postgres/0008_digests.sql"),
     ),
 ];
 

@@ -188,7 +188,31 @@ pub trait RespondStore: Send + Sync {
         after_id: i64,
         limit: u32,
     ) -> StoreResult<Vec<AuditEntry>>;
+
+    /// The end of the last period sent for a workspace's digest (`daily`, `weekly`), if any.
+    async fn last_digest_sent(
+        &self,
+        workspace: &WorkspaceId,
+        digest: &str,
+    ) -> StoreResult<Option<Timestamp>>;
+
+    /// Records that the period ending at `period_end` was sent. Only moves forward: an older
+    /// or equal period changes nothing and returns `false`.
+    async fn record_digest_sent(
+        &self,
+        workspace: &WorkspaceId,
+        digest: &str,
+        period_end: Timestamp,
+        sent_at: Timestamp,
+    ) -> StoreResult<bool>;
 }
+
+const LAST_DIGEST: &str =
+    "SELECT period_end FROM digest_sends WHERE workspace = $1 AND digest = $2";
+const RECORD_DIGEST: &str = "INSERT INTO digest_sends (workspace, digest, period_end, sent_at) \
+    VALUES ($1, $2, $3, $4) ON CONFLICT (workspace, digest) DO UPDATE \
+    SET period_end = excluded.period_end, sent_at = excluded.sent_at \
+    WHERE digest_sends.period_end < excluded.period_end";
 
 /// `id, workspace, kind, room_id, key, status, doc, created_at, updated_at`.
 type RecordRow = (
@@ -521,6 +545,38 @@ macro_rules! impl_respond_store {
                     .map_err(StoreError::query("list audit"))?;
                 rows.into_iter().map(audit_from_row).collect()
             }
+
+            async fn last_digest_sent(
+                &self,
+                workspace: &WorkspaceId,
+                digest: &str,
+            ) -> StoreResult<Option<Timestamp>> {
+                let row: Option<(i64,)> = ::sqlx::query_as(LAST_DIGEST)
+                    .bind(workspace.as_str())
+                    .bind(digest)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(StoreError::query("last digest sent"))?;
+                Ok(row.map(|(t,)| Timestamp::from_millis(t)))
+            }
+
+            async fn record_digest_sent(
+                &self,
+                workspace: &WorkspaceId,
+                digest: &str,
+                period_end: Timestamp,
+                sent_at: Timestamp,
+            ) -> StoreResult<bool> {
+                let done = ::sqlx::query(RECORD_DIGEST)
+                    .bind(workspace.as_str())
+                    .bind(digest)
+                    .bind(period_end.as_millis())
+                    .bind(sent_at.as_millis())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(StoreError::query("record digest sent"))?;
+                Ok(done.rows_affected() == 1)
+            }
         }
     };
 }
@@ -724,6 +780,43 @@ mod tests {
             log[1].entry.after,
             Some(serde_json::json!({"text": "hello"}))
         );
+        // Digest periods only move forward, per workspace and digest.
+        let t = |ms| Timestamp::from_millis(ms);
+        assert_eq!(store.last_digest_sent(&ws(), "daily").await.unwrap(), None);
+        assert!(
+            store
+                .record_digest_sent(&ws(), "daily", t(2000), t(2100))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .record_digest_sent(&ws(), "daily", t(1000), t(2200))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .record_digest_sent(&ws(), "daily", t(2000), t(2300))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.last_digest_sent(&ws(), "daily").await.unwrap(),
+            Some(t(2000))
+        );
+        assert!(
+            store
+                .record_digest_sent(&ws(), "daily", t(3000), t(3100))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.last_digest_sent(&ws(), "daily").await.unwrap(),
+            Some(t(3000))
+        );
+        assert_eq!(store.last_digest_sent(&ws(), "weekly").await.unwrap(), None);
+        assert_eq!(store.last_digest_sent(&other, "daily").await.unwrap(), None);
         let tail = store.list_audit(&ws(), None, log[3].id, 100).await.unwrap();
         assert_eq!(tail.len(), 2);
         assert!(
