@@ -407,6 +407,52 @@ impl ScenarioLibrary {
     pub fn get(&self, id: &str) -> Option<&Scenario> {
         self.scenarios.iter().find(|s| s.id == id)
     }
+
+    /// The library shipped with Vigie: the files of the repository's `scenarios/`, compiled
+    /// into the binary, for a server started where no scenario directory is found (the
+    /// demo in a temporary directory, an installed binary).
+    pub fn shipped() -> RespondResult<Self> {
+        const FILES: [(&str, &str); 8] = [
+            (
+                "boycott-call.toml",
+                include_str!("../../../scenarios/boycott-call.toml"),
+            ),
+            (
+                "customer-mistreatment.toml",
+                include_str!("../../../scenarios/customer-mistreatment.toml"),
+            ),
+            (
+                "data-leak.toml",
+                include_str!("../../../scenarios/data-leak.toml"),
+            ),
+            (
+                "employee-post.toml",
+                include_str!("../../../scenarios/employee-post.toml"),
+            ),
+            (
+                "executive-statement.toml",
+                include_str!("../../../scenarios/executive-statement.toml"),
+            ),
+            (
+                "fake-news.toml",
+                include_str!("../../../scenarios/fake-news.toml"),
+            ),
+            (
+                "product-recall.toml",
+                include_str!("../../../scenarios/product-recall.toml"),
+            ),
+            (
+                "service-outage.toml",
+                include_str!("../../../scenarios/service-outage.toml"),
+            ),
+        ];
+        let mut scenarios = FILES
+            .iter()
+            .map(|(name, src)| Scenario::from_toml(src, &format!("(shipped) scenarios/{name}")))
+            .collect::<RespondResult<Vec<_>>>()?;
+        scenarios.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Self { scenarios })
+    }
 }
 
 /// Folds a text for matching: lowercase, accents removed, one char per input char (so
@@ -721,6 +767,24 @@ en = "m"
             propose(&lib.scenarios, &calm)
                 .iter()
                 .all(|p| p.scenario != "product-recall")
+        );
+    }
+}
+
+#[cfg(test)]
+mod shipped_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::ScenarioLibrary;
+
+    #[test]
+    fn the_compiled_in_library_is_the_scenarios_directory() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        let on_disk = ScenarioLibrary::load_dir(&dir).unwrap();
+        let shipped = ScenarioLibrary::shipped().unwrap();
+        assert!(shipped.scenarios.len() >= 8);
+        assert_eq!(
+            shipped, on_disk,
+            "a file of scenarios/ is missing from ScenarioLibrary::shipped"
         );
     }
 }

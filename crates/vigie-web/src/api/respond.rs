@@ -208,11 +208,13 @@ impl vigie_respond::RoleNotifier for MobilizerRoles {
 }
 
 fn base_engine(state: &AppState) -> Result<Engine, ApiError> {
+    // `VIGIE_SCENARIOS_DIR`, else `scenarios/` in the working directory, else the library
+    // compiled into the binary.
     let dir = std::env::var("VIGIE_SCENARIOS_DIR").unwrap_or_else(|_| "scenarios".into());
     let library = if std::path::Path::new(&dir).is_dir() {
         ScenarioLibrary::load_dir(std::path::Path::new(&dir)).map_err(api_error)?
     } else {
-        ScenarioLibrary::default()
+        ScenarioLibrary::shipped().map_err(api_error)?
     };
     let brands = state
         .config

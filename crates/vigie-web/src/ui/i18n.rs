@@ -176,7 +176,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Why this sentiment",
         "Pourquoi cette tonalité",
     ),
-    ("words_counted", "Words that counted", "Mots pris en compte"),
+    (
+        "words_counted",
+        "Words that weigh, per the sentiment lexicon (the label above comes from the trained model)",
+        "Mots qui pèsent, selon le lexique de sentiment (l'étiquette ci-dessus vient du modèle entraîné)",
+    ),
     ("rules_fired", "Rules", "Règles"),
     ("score", "score", "score"),
     ("confidence", "confidence", "confiance"),

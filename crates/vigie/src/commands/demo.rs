@@ -113,6 +113,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     write_incidents(&mut out, store.as_ref(), &workspace, scenario.onset).await?;
     write_mobilization(&mut out, store.clone(), &changes).await?;
+    write_activation(
+        &mut out,
+        store.clone(),
+        config.clone(),
+        &workspace,
+        &changes,
+    )
+    .await?;
     let _ = writeln!(
         out,
         "\nStored in {}: {} mentions ({} duplicates), {} signals, {} level changes.",
@@ -214,6 +222,78 @@ async fn write_mobilization(
             }
         }
     }
+    Ok(())
+}
+
+/// The responding side of the story: when Paul acknowledges the first alert, he activates
+/// the scenario Vigie proposes for the incident (on the story's clock), which opens its
+/// crisis room with tasks, policy-checked drafts and the inbox. `demo --serve` shows it.
+/// Skipped with a line when the scenario library (`scenarios/`, or `VIGIE_SCENARIOS_DIR`)
+/// is not found from the current directory.
+async fn write_activation(
+    out: &mut String,
+    store: Arc<dyn Store>,
+    config: Arc<Config>,
+    workspace: &WorkspaceId,
+    changes: &[LevelChange],
+) -> anyhow::Result<()> {
+    let Some(alert) = changes
+        .iter()
+        .filter(|c| c.to >= CrisisLevel::Alert)
+        .min_by_key(|c| c.at)
+    else {
+        return Ok(());
+    };
+    let at = alert.at.plus_minutes(DEMO_ACK_AFTER_MIN);
+    let Some(incident) = store
+        .list_incidents(workspace)
+        .await?
+        .into_iter()
+        .filter(|i| i.watch == alert.watch && i.opened_at <= alert.at)
+        .max_by_key(|i| i.opened_at)
+    else {
+        return Ok(());
+    };
+    let clock = Arc::new(vigie_model::ManualClock::new(at));
+    let state = vigie_web::AppState::new(store, config, None, at).with_clock(clock);
+    let engine = vigie_web::process_engine(&state, None)
+        .map_err(|e| anyhow::anyhow!("the responding engine: {}", e.message))?;
+    let proposals = engine
+        .propose(workspace, incident.id)
+        .await
+        .map_err(|e| anyhow::anyhow!("proposing a scenario: {e}"))?;
+    let Some(best) = proposals.first() else {
+        let _ = writeln!(
+            out,
+            "\nResponse: no scenario library found here (scenarios/): no crisis room in the story"
+        );
+        return Ok(());
+    };
+    let actor = vigie_respond::Actor {
+        name: "paul".into(),
+        roles: Vec::new(),
+    };
+    let request = vigie_respond::ActivateRequest {
+        scenario: best.scenario.clone(),
+        lang: vigie_respond::Lang::Fr,
+        variables: Default::default(),
+    };
+    let activation = engine
+        .activate(workspace, incident.id, &request, &actor)
+        .await
+        .map_err(|e| anyhow::anyhow!("activating {}: {e}", best.scenario))?;
+    let _ = writeln!(
+        out,
+        "\nResponse: at {} Paul activates the proposed scenario {:?} (matched: {}) for incident #{}: crisis room #{} with {} tasks, {} drafts, {} inbox items",
+        hm(at),
+        best.scenario,
+        best.matched_terms.join(", "),
+        incident.id,
+        activation.room.id,
+        activation.tasks.len(),
+        activation.drafts.len(),
+        activation.inbox_items
+    );
     Ok(())
 }
 

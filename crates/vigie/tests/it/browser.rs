@@ -1,5 +1,6 @@
 //! End to end in headless Chromium: `vigie demo --serve`, then sign in, see the dashboard of
-//! the demo crisis, open a mention and its sentiment explanation, edit a watch (with the
+//! the demo crisis, open a mention and its sentiment explanation, open the crisis room the
+//! story's on-call manager activated and the inbox, edit a watch (with the
 //! query checked as you type), sign out. Screenshots at phone (390×844) and desktop
 //! (1366×900) sizes go to `$VIGIE_ARTIFACTS_DIR` (default `target/browser-artifacts`).
 //!
@@ -349,6 +350,47 @@ async fn sign_in_see_the_demo_crisis_open_a_mention_edit_a_watch_sign_out() {
                 .as_deref(),
             Some("Veille modifiée")
         );
+
+        // Respond: in the story, the on-call manager activated the scenario Vigie proposed
+        // for the crisis; its room shows the tasks, the policy-checked drafts and the
+        // timeline, and the shared inbox ranks the negative mentions with the formula shown.
+        client
+            .goto(&dashboard.replace("/w/orsane", "/w/orsane/incidents"))
+            .await
+            .unwrap();
+        text_of(&client, "#incidents").await;
+        screenshot(&client, &artifacts, "incidents").await;
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#incident-1 a.room-link"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .contains("/rooms/")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the room link did not open a room"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(!text_of(&client, "#tasks tbody").await.is_empty());
+        wait_text(&client, "#timeline", "room.opened").await;
+        text_of(&client, "#drafts-h").await;
+        screenshot(&client, &artifacts, "crisis-room").await;
+        click(&client, "nav-inbox").await;
+        wait_text(&client, "#formula", "reach").await;
+        text_of(&client, "#inbox-items li").await;
+        screenshot(&client, &artifacts, "inbox").await;
 
         // Settings, then sign out: back to the login page, and the dashboard is closed.
         client.goto(&format!("{base}/settings")).await.unwrap();
