@@ -13,7 +13,9 @@
 //!   audit line in the same transaction ([`vigie_store::RespondStore`]);
 //! - [`publish`]: the Mastodon and Bluesky clients;
 //! - [`report`]: the post-crisis report (HTML with inline SVG charts, PDF from a small
-//!   built-in PDF writer) in French and English, and the digest e-mail body.
+//!   built-in PDF writer) in French and English;
+//! - [`digest`]: digest e-mails for calm periods (text and HTML, French and English) and
+//!   the scheduler that sends each once per period.
 //!
 //! ```
 //! use vigie_respond::policy::{check, Channel, CheckContext, Policy, Verdict};
@@ -28,6 +30,7 @@
 //! assert_eq!(report.findings[0].span.map(|s| (s.start, s.end)), Some((0, 14)));
 //! ```
 
+pub mod digest;
 mod engine;
 mod error;
 pub mod inbox;

@@ -1,5 +1,6 @@
-//! Post-crisis reports (HTML with inline SVG charts, PDF) and digest e-mails, in French and
-//! English, computed from the incident, its crisis room, the audit log and the mentions.
+//! Post-crisis reports (HTML with inline SVG charts, PDF), in French and English, computed
+//! from the incident, its crisis room, the audit log and the mentions. Digest e-mails are
+//! in [`crate::digest`].
 //!
 //! Measured delays (see `docs/responding.md`):
 //! - **time to detect** = incident opening − publication of the earliest post cited as
@@ -230,16 +231,6 @@ fn tr(lang: Lang, key: &str) -> &'static str {
         "generated" => "Generated on",
         "closing" if fr => "Note de clôture",
         "closing" => "Closing note",
-        "digest_title" if fr => "Synthèse de veille",
-        "digest_title" => "Monitoring digest",
-        "incidents" if fr => "Incidents ouverts",
-        "incidents" => "Incidents opened",
-        "inbox_open" if fr => "Messages à traiter",
-        "inbox_open" => "Inbox items to handle",
-        "inbox_late" if fr => "dont en retard",
-        "inbox_late" => "of which late",
-        "calm" if fr => "Période calme : aucun incident.",
-        "calm" => "A calm period: no incident.",
         _ => "",
     }
 }
@@ -928,143 +919,6 @@ pub fn render_pdf(data: &ReportData) -> Vec<u8> {
             .unwrap_or_else(|| tr(l, "lessons_todo").to_owned()),
     );
     p.finish()
-}
-
-/// What a digest shows for one workspace over a period.
-#[derive(Debug, Clone, Serialize)]
-pub struct DigestData {
-    /// Workspace.
-    pub workspace: WorkspaceId,
-    /// Language.
-    pub lang: Lang,
-    /// Period start.
-    pub from: Timestamp,
-    /// Period end.
-    pub to: Timestamp,
-    /// Mentions and sentiment.
-    pub stats: PeriodStats,
-    /// Incidents opened in the period (watch, opened, peak).
-    pub incidents: Vec<Incident>,
-    /// Open inbox items.
-    pub inbox_open: usize,
-    /// Of which past due.
-    pub inbox_late: usize,
-}
-
-/// Gathers a digest (daily: 24 h, weekly: 7 days before `to`).
-pub async fn build_digest(
-    engine: &Engine,
-    ws: &WorkspaceId,
-    from: Timestamp,
-    to: Timestamp,
-    lang: Lang,
-) -> RespondResult<DigestData> {
-    let store = engine.store();
-    let mut stats = PeriodStats {
-        from,
-        to,
-        ..PeriodStats::default()
-    };
-    let mut filter = MentionFilter::workspace(ws.clone());
-    filter.since = Some(from);
-    filter.until = Some(to);
-    filter.limit = 1000;
-    let mut sum = 0.0;
-    let mut seen = 0usize;
-    loop {
-        let page = store.list_mentions(&filter).await?;
-        for m in &page.items {
-            let s = &m.mention.enrichment.sentiment;
-            stats.mentions += 1;
-            stats.negative += u64::from(s.label == SentimentLabel::Negative);
-            stats.positive += u64::from(s.label == SentimentLabel::Positive);
-            sum += f64::from(s.score);
-        }
-        seen += page.items.len();
-        match page.next_cursor {
-            Some(c) if seen < MAX_MENTIONS => filter.cursor = Some(c),
-            _ => break,
-        }
-    }
-    if stats.mentions > 0 {
-        #[allow(clippy::cast_precision_loss)]
-        let mean = sum / stats.mentions as f64;
-        stats.mean_sentiment = (mean * 100.0).round() / 100.0;
-    }
-    let incidents: Vec<Incident> = store
-        .list_incidents(ws)
-        .await?
-        .into_iter()
-        .filter(|i| i.opened_at >= from && i.opened_at < to)
-        .collect();
-    let inbox = engine.inbox(ws, None, None).await?;
-    let now = engine.now();
-    Ok(DigestData {
-        workspace: ws.clone(),
-        lang,
-        from,
-        to,
-        stats,
-        incidents,
-        inbox_open: inbox.iter().filter(|i| i.status.is_open()).count(),
-        inbox_late: inbox.iter().filter(|i| i.is_late(now)).count(),
-    })
-}
-
-/// The digest as an HTML e-mail body (inline styles only, as mail clients need).
-pub fn render_digest_html(d: &DigestData) -> String {
-    let l = d.lang;
-    let mut h = format!(
-        "<!doctype html><html lang=\"{}\"><body style=\"font-family:Arial,sans-serif;color:#222\">\
-         <h1 style=\"font-size:20px\">{} — {}</h1><p>{} → {}</p>\
-         <table style=\"border-collapse:collapse\" cellpadding=\"6\">",
-        l.as_str(),
-        esc(tr(l, "digest_title")),
-        esc(d.workspace.as_str()),
-        esc(&fmt_time(d.from)),
-        esc(&fmt_time(d.to))
-    );
-    for (k, v) in [
-        (tr(l, "mentions"), d.stats.mentions.to_string()),
-        (tr(l, "negative"), d.stats.negative.to_string()),
-        (tr(l, "mean"), format!("{:.2}", d.stats.mean_sentiment)),
-        (tr(l, "incidents"), d.incidents.len().to_string()),
-        (
-            tr(l, "inbox_open"),
-            format!(
-                "{} ({} {})",
-                d.inbox_open,
-                tr(l, "inbox_late"),
-                d.inbox_late
-            ),
-        ),
-    ] {
-        let _ = write!(
-            h,
-            "<tr><th style=\"text-align:left;border-bottom:1px solid #ddd\">{}</th><td style=\"border-bottom:1px solid #ddd\">{}</td></tr>",
-            esc(k),
-            esc(&v)
-        );
-    }
-    h.push_str("</table>");
-    if d.incidents.is_empty() {
-        let _ = write!(h, "<p>{}</p>", esc(tr(l, "calm")));
-    } else {
-        h.push_str("<ul>");
-        for i in &d.incidents {
-            let _ = write!(
-                h,
-                "<li>#{} {} — {} — {}</li>",
-                i.id,
-                esc(i.watch.as_str()),
-                esc(&fmt_time(i.opened_at)),
-                esc(&i.peak_level.to_string())
-            );
-        }
-        h.push_str("</ul>");
-    }
-    h.push_str("</body></html>");
-    h
 }
 
 #[cfg(test)]

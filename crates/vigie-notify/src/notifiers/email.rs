@@ -88,6 +88,84 @@ impl EmailNotifier {
         })
     }
 
+    /// The notifier of a configured `email` channel; `secret` resolves the password's
+    /// environment variable. Another kind of channel is refused.
+    pub fn from_channel(
+        channel: &vigie_config::ChannelConfig,
+        secret: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, NotifyError> {
+        let vigie_config::ChannelKind::Email {
+            host,
+            port,
+            tls,
+            username,
+            password,
+            from,
+            to,
+        } = &channel.kind
+        else {
+            return Err(NotifyError::Permanent(format!(
+                "channel {} is not an email channel",
+                channel.id
+            )));
+        };
+        let password = match password {
+            None => None,
+            Some(r) => Some(secret(&r.env).filter(|s| !s.is_empty()).ok_or_else(|| {
+                NotifyError::Permanent(format!(
+                    "channel {}: environment variable {} is not set",
+                    channel.id, r.env
+                ))
+            })?),
+        };
+        Self::new(SmtpSettings {
+            host: host.clone(),
+            port: *port,
+            tls: *tls,
+            credentials: match (username, password) {
+                (Some(u), Some(p)) => Some((u.clone(), p)),
+                _ => None,
+            },
+            from: from.clone(),
+            to: to.clone(),
+            timeout: Duration::from_secs(20),
+        })
+    }
+
+    /// Sends one e-mail that is not an alert (a digest): `multipart/alternative` with `text`
+    /// and `html`, to `to` (the channel's fixed recipients are not added).
+    pub async fn send_mail(
+        &self,
+        subject: &str,
+        to: &[String],
+        text: &str,
+        html: &str,
+    ) -> Result<(), NotifyError> {
+        let mut builder = lettre::Message::builder()
+            .from(self.from.clone())
+            .subject(subject);
+        for address in to {
+            let mailbox: Mailbox = address
+                .parse()
+                .map_err(|e| NotifyError::Permanent(format!("recipient {address:?}: {e}")))?;
+            builder = builder.to(mailbox);
+        }
+        if to.is_empty() {
+            return Err(NotifyError::Permanent("no recipient".into()));
+        }
+        let email = builder
+            .multipart(MultiPart::alternative_plain_html(
+                text.to_owned(),
+                html.to_owned(),
+            ))
+            .map_err(|e| NotifyError::Permanent(format!("e-mail: {e}")))?;
+        self.transport
+            .send(email)
+            .await
+            .map(|_| ())
+            .map_err(smtp_error)
+    }
+
     /// The e-mail for a message (exposed for tests and previews).
     pub fn build_email(
         &self,

@@ -95,26 +95,7 @@ pub fn build_notifier(
             None,
             resolve(token)?,
         )?),
-        ChannelKind::Email {
-            host,
-            port,
-            tls,
-            username,
-            password,
-            from,
-            to,
-        } => Arc::new(email::EmailNotifier::new(email::SmtpSettings {
-            host: host.clone(),
-            port: *port,
-            tls: *tls,
-            credentials: match (username, resolve(password)?) {
-                (Some(u), Some(p)) => Some((u.clone(), p)),
-                _ => None,
-            },
-            from: from.clone(),
-            to: to.clone(),
-            timeout: std::time::Duration::from_secs(20),
-        })?),
+        ChannelKind::Email { .. } => Arc::new(email::EmailNotifier::from_channel(channel, secret)?),
         ChannelKind::Log => Arc::new(log::LogNotifier),
     })
 }

@@ -1125,26 +1125,31 @@ async fn digest(
     let Query(params) = params.map_err(query_rejection)?;
     let ws = workspace(&state, &ws).await?;
     let lang = lang_param(params.lang.as_deref())?;
-    let days = match params.period.as_deref().unwrap_or("daily") {
-        "daily" => 1,
-        "weekly" => 7,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "invalid period {other:?}: expected daily or weekly"
-            )));
-        }
-    };
+    let raw = params.period.as_deref().unwrap_or("daily");
+    let period = vigie_config::DigestPeriod::parse(raw).ok_or_else(|| {
+        ApiError::bad_request(format!("invalid period {raw:?}: expected daily or weekly"))
+    })?;
+    let config = state
+        .config
+        .workspace(&ws)
+        .ok_or_else(|| ApiError::bad_request(format!("no workspace {ws} in the configuration")))?;
     let engine = engine(&state, ext)?;
-    let to = engine.now();
-    let data = report::build_digest(&engine, &ws, to.plus_minutes(-days * 24 * 60), to, lang)
-        .await
-        .map_err(api_error)?;
+    let data = vigie_respond::digest::build(
+        &engine,
+        config,
+        period,
+        engine.now(),
+        lang,
+        &state.config.notify.public_url,
+    )
+    .await
+    .map_err(api_error)?;
     Ok((
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
         )],
-        report::render_digest_html(&data),
+        vigie_respond::digest::render_html(&data),
     )
         .into_response())
 }
@@ -1690,7 +1695,7 @@ mod tests {
         )
         .await;
         assert_eq!(status, StatusCode::OK);
-        assert!(body.as_str().unwrap().contains("Synthèse de veille"));
+        assert!(body.as_str().unwrap().contains("Synthèse hebdomadaire"));
         // Another workspace's member sees nothing.
         let (status, _) = call(
             &app,
