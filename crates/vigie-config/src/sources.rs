@@ -175,6 +175,12 @@ pub struct MetaWebhookSource {
     pub verify_token: Secret,
     /// The app secret (signs `X-Hub-Signature-256`).
     pub app_secret: Secret,
+    /// Access token of the Instagram professional account (`instagram_basic`,
+    /// `instagram_manage_comments`): when set, Instagram `mentions` notifications, which carry
+    /// only ids, are completed from the Graph API; without it they are skipped with a reason.
+    pub access_token: Option<Secret>,
+    /// Graph API base URL (`https://graph.facebook.com/v21.0`).
+    pub graph_api: String,
 }
 
 /// `type = "webhook"`: any tool pushes canonical mention JSON.
@@ -324,6 +330,14 @@ pub(crate) struct MetaWebhookForSerialization {
     pub id: String,
     pub verify_token: String,
     pub app_secret: String,
+    #[serde(default)]
+    pub access_token: Option<String>,
+    #[serde(default = "default_graph_api")]
+    pub graph_api: String,
+}
+
+fn default_graph_api() -> String {
+    "https://graph.facebook.com/v21.0".into()
 }
 
 /// `type = "webhook"`.
@@ -454,10 +468,21 @@ pub(crate) fn validate_network(
         SourceForSerialization::Reddit(s) => reddit(s, ck).map(SourceConfig::Reddit),
         SourceForSerialization::X(s) => x(s, ck).map(SourceConfig::X),
         SourceForSerialization::MetaWebhook(s) => {
+            let verify_token = ck.secret("verify_token", &s.verify_token);
+            let app_secret = ck.secret("app_secret", &s.app_secret);
+            let access_token = s
+                .access_token
+                .as_ref()
+                .map(|t| ck.secret("access_token", t));
+            let graph_api = ck.url("graph_api", &s.graph_api, &["https", "http"]);
             Some(SourceConfig::MetaWebhook(MetaWebhookSource {
                 id: s.id.clone(),
-                verify_token: ck.secret("verify_token", &s.verify_token)?,
-                app_secret: ck.secret("app_secret", &s.app_secret)?,
+                verify_token: verify_token?,
+                app_secret: app_secret?,
+                access_token: access_token
+                    .map_or(Ok(None), |t| t.map(Some).ok_or(()))
+                    .ok()?,
+                graph_api: graph_api?,
             }))
         }
         SourceForSerialization::Webhook(s) => webhook(s, ck).map(SourceConfig::Webhook),
@@ -838,5 +863,47 @@ interval = "1s"
         assert!(err.contains("needs a `secret`"), "{err}");
         assert!(err.contains("too short"), "{err}");
         assert!(err.contains("workspaces[0].sources[0].instance"), "{err}");
+    }
+
+    #[test]
+    fn meta_webhook_graph_access_is_optional_and_checked() {
+        let s = parse(
+            r#"
+[[workspaces.sources]]
+type = "meta_webhook"
+id = "meta"
+verify_token = "v"
+app_secret = "s"
+access_token = "env:IG_TOKEN"
+graph_api = "http://127.0.0.1:9/v21.0/"
+[[workspaces.sources]]
+type = "meta_webhook"
+id = "fb"
+verify_token = "v"
+app_secret = "s"
+"#,
+        )
+        .unwrap();
+        let (SourceConfig::MetaWebhook(ig), SourceConfig::MetaWebhook(fb)) = (&s[0], &s[1]) else {
+            panic!()
+        };
+        assert!(ig.access_token.is_some());
+        assert_eq!(ig.graph_api, "http://127.0.0.1:9/v21.0");
+        assert!(fb.access_token.is_none());
+        assert_eq!(fb.graph_api, "https://graph.facebook.com/v21.0");
+        let err = parse(
+            r#"
+[[workspaces.sources]]
+type = "meta_webhook"
+id = "meta"
+verify_token = "v"
+app_secret = "s"
+access_token = " "
+graph_api = "graph.facebook.com"
+"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("sources[0].access_token"), "{err}");
+        assert!(err.contains("sources[0].graph_api"), "{err}");
     }
 }

@@ -1243,6 +1243,8 @@ mod webhooks {
             id: "fb".into(),
             verify_token: Secret::new("vt"),
             app_secret: Secret::new("appsecret"),
+            access_token: None,
+            graph_api: "http://127.0.0.1:9".into(),
         };
         let conn = hub.register_meta(&ws, &cfg, clock()).unwrap();
         let stored = storer(conn, Arc::new(std::sync::atomic::AtomicBool::new(false)));
@@ -1325,6 +1327,104 @@ mod webhooks {
             run.rejected.len(),
             1,
             "instagram mention skipped with a reason"
+        );
+    }
+
+    /// Instagram @mentions carry only ids: with an access token, the comment or caption is
+    /// read from the Graph API (a local server speaking its shape) before the request is
+    /// answered; a failing Graph API answers 503 and nothing is queued.
+    #[tokio::test]
+    async fn instagram_mentions_are_completed_from_the_graph_api() {
+        crate::http::install_crypto();
+        let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let asked = Arc::new(Mutex::new(Vec::<HashMap<String, String>>::new()));
+        let (f2, a2) = (fail.clone(), asked.clone());
+        let graph = Router::new().route(
+            "/v21.0/{account}",
+            get(
+                move |axum::extract::Path(account): axum::extract::Path<String>,
+                      Query(q): Query<HashMap<String, String>>| async move {
+                    a2.lock().unwrap().push(q.clone());
+                    if f2.load(Ordering::SeqCst) {
+                        return (StatusCode::INTERNAL_SERVER_ERROR, "oops").into_response();
+                    }
+                    assert_eq!(account, "1784");
+                    assert_eq!(q.get("access_token").map(String::as_str), Some("igtok"));
+                    let fields = q.get("fields").cloned().unwrap_or_default();
+                    if fields.starts_with("mentioned_comment.comment_id(c77)") {
+                        axum::Json(serde_json::json!({"id": "1784", "mentioned_comment": {
+                            "id": "c77", "text": "@orsane trois semaines sans colis", "timestamp": "2026-03-01T09:40:00+0000",
+                            "username": "lea.k", "like_count": 12, "media": {"id": "m5", "permalink": "https://www.instagram.com/p/XYZ/"}}}))
+                        .into_response()
+                    } else if fields.starts_with("mentioned_media.media_id(m9)") {
+                        axum::Json(serde_json::json!({"id": "1784", "mentioned_media": {
+                            "id": "m9", "caption": "Merci @orsane pour rien", "timestamp": "2026-03-01T09:45:00+0000",
+                            "username": "tom", "permalink": "https://www.instagram.com/p/ABC/", "like_count": 3, "comments_count": 4}}))
+                        .into_response()
+                    } else {
+                        (StatusCode::BAD_REQUEST, "unknown fields").into_response()
+                    }
+                },
+            ),
+        );
+        let graph_base = serve(graph).await;
+        let hub = WebhookHub::default();
+        let ws = WorkspaceId::new("acme").unwrap();
+        let cfg = MetaWebhookSource {
+            id: "ig".into(),
+            verify_token: Secret::new("vt"),
+            app_secret: Secret::new("appsecret"),
+            access_token: Some(Secret::new("igtok")),
+            graph_api: format!("{graph_base}/v21.0"),
+        };
+        let conn = hub.register_meta(&ws, &cfg, clock()).unwrap();
+        let stored = storer(conn, Arc::new(std::sync::atomic::AtomicBool::new(false)));
+        let base = serve(webhook_router(hub)).await;
+        let url = format!("{base}/hooks/acme/ig");
+        let body = serde_json::to_vec(&serde_json::json!({"object": "instagram", "entry": [{"id": "1784", "time": 1772359200, "changes": [
+            {"field": "mentions", "value": {"media_id": "m5", "comment_id": "c77"}},
+            {"field": "mentions", "value": {"media_id": "m9"}}]}]}))
+        .unwrap();
+        let client = reqwest::Client::new();
+        let send = || {
+            client
+                .post(&url)
+                .body(body.clone())
+                .header("x-hub-signature-256", sign("appsecret", &body))
+                .send()
+        };
+        // The Graph API fails: 503, Meta will deliver again; nothing is stored.
+        fail.store(true, Ordering::SeqCst);
+        let r = send().await.unwrap();
+        assert_eq!(r.status(), 503);
+        assert!(r.text().await.unwrap().contains("HTTP 500"));
+        assert!(stored.lock().unwrap().mentions.is_empty());
+        // It answers: both mentions, with their text, author, link and time.
+        fail.store(false, Ordering::SeqCst);
+        let r = send().await.unwrap();
+        assert_eq!(r.status(), 202);
+        let run = std::mem::take(&mut *stored.lock().unwrap());
+        assert_eq!(run.ids(), ["c77", "m9"]);
+        let c = &run.mentions[0];
+        assert_eq!(
+            (c.source.as_str(), c.author.handle.as_str(), c.text.as_str()),
+            ("instagram", "lea.k", "@orsane trois semaines sans colis")
+        );
+        assert_eq!(c.url.as_deref(), Some("https://www.instagram.com/p/XYZ/"));
+        assert_eq!(c.reply_to.as_deref(), Some("m5"));
+        assert_eq!(c.engagement.likes, 12);
+        assert_eq!(
+            c.published_at,
+            Timestamp::parse_rfc3339("2026-03-01T09:40:00Z").unwrap()
+        );
+        let m = &run.mentions[1];
+        assert_eq!((m.author.handle.as_str(), m.engagement.replies), ("tom", 4));
+        assert!(m.reply_to.is_none());
+        assert!(run.rejected.is_empty(), "{:?}", run.rejected);
+        assert_eq!(
+            asked.lock().unwrap().len(),
+            3,
+            "one failed call, then one per mention"
         );
     }
 }

@@ -37,6 +37,20 @@ pub fn network(target: &str, e: &reqwest::Error) -> ConnectorError {
     }
 }
 
+/// Percent-encodes everything but RFC 3986's unreserved characters (for query values and
+/// path segments).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// How long the server asks us to wait: `Retry-After` (seconds or an HTTP date), else a
 /// rate-limit reset header when the remaining budget is exhausted (`X-RateLimit-Reset` /
 /// `X-Rate-Limit-Reset` as seconds from now, epoch seconds, or an RFC 3339 time).

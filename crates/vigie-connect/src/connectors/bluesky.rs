@@ -10,6 +10,7 @@
 
 use crate::format::RecordError;
 use crate::http;
+use crate::http::encode;
 use crate::{Connector, ConnectorError, PollOutcome};
 use async_trait::async_trait;
 use futures_util::{SinkExt, StreamExt};
@@ -336,18 +337,6 @@ impl BlueskyConnector {
             _ => {} // un-likes, un-reposts, other collections
         }
     }
-}
-
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[async_trait]

@@ -10,6 +10,7 @@
 
 use crate::format::RecordError;
 use crate::http;
+use crate::http::encode;
 use crate::text::html_to_text;
 use crate::{Connector, ConnectorError, PollOutcome};
 use async_trait::async_trait;
@@ -427,18 +428,6 @@ impl MastodonConnector {
             _ => {} // notifications, filters_changed, conversation…: not mentions
         }
     }
-}
-
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[async_trait]

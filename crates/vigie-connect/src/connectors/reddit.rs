@@ -8,6 +8,7 @@
 
 use crate::format::RecordError;
 use crate::http;
+use crate::http::encode;
 use crate::{Connector, ConnectorError, PollOutcome};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -164,18 +165,6 @@ impl RedditConnector {
         }
         Ok(())
     }
-}
-
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[async_trait]

@@ -3,8 +3,10 @@
 //! `POST`s (`X-Hub-Signature-256: sha256=HMAC-SHA256(app secret, raw body)`, checked in
 //! constant time). Facebook `feed` changes (comments and posts added, edited, removed;
 //! reactions) and Instagram `comments`/`live_comments` become mentions, edits, deletions
-//! and engagement; Instagram `mentions` carry only ids (their text needs a Graph API call,
-//! not made here) and are reported as skipped.
+//! and engagement. Instagram `mentions` (the account @mentioned in someone's comment or
+//! caption) carry only ids: with an `access_token`, their comment or media is read from the
+//! Graph API (`mentioned_comment` / `mentioned_media` of the account) before the request is
+//! answered; without one they are reported as skipped.
 
 use super::{Pushed, Rejection, deny, reject, signature_ok};
 use crate::format::RecordError;
@@ -34,6 +36,7 @@ pub(crate) fn verify(verify_token: &str, q: &HashMap<String, String>) -> Respons
 
 pub(crate) fn accept(
     app_secret: &str,
+    graph: bool,
     headers: &HeaderMap,
     body: &[u8],
     now: Timestamp,
@@ -65,7 +68,11 @@ pub(crate) fn accept(
     for entry in payload.entry {
         let at = entry.time.map_or(now, seconds_or_millis);
         for change in entry.changes {
-            map_change(source, &change, at, now, &mut pushed);
+            if source == "instagram" && change.field == "mentions" {
+                instagram_mention(entry.id.as_deref(), &change.value, graph, &mut pushed);
+            } else {
+                map_change(source, &change, at, now, &mut pushed);
+            }
         }
     }
     Ok(pushed)
@@ -102,7 +109,10 @@ fn map_change(source: &str, change: &Change, at: Timestamp, now: Timestamp, out:
                         source: source.into(),
                         external_id: post,
                         at,
-                        kind: ChangeKind::Engaged { reposts: 0, likes: 1 },
+                        kind: ChangeKind::Engaged {
+                            reposts: 0,
+                            likes: 1,
+                        },
                     }),
                     None => skip(out, "reaction without post_id".into()),
                 },
@@ -119,7 +129,10 @@ fn map_change(source: &str, change: &Change, at: Timestamp, now: Timestamp, out:
                         .and_then(|x| x.as_str())
                         .unwrap_or("unknown")
                         .to_owned();
-                    let name = from.and_then(|f| f.get("name")).and_then(|x| x.as_str()).map(str::to_owned);
+                    let name = from
+                        .and_then(|f| f.get("name"))
+                        .and_then(|x| x.as_str())
+                        .map(str::to_owned);
                     let published = v
                         .get("created_time")
                         .and_then(serde_json::Value::as_i64)
@@ -129,7 +142,11 @@ fn map_change(source: &str, change: &Change, at: Timestamp, now: Timestamp, out:
                             source: source.into(),
                             external_id: id.clone(),
                             at,
-                            kind: ChangeKind::Edited { text: text.clone(), title: None, engagement: None },
+                            kind: ChangeKind::Edited {
+                                text: text.clone(),
+                                title: None,
+                                engagement: None,
+                            },
                         });
                     }
                     let parent = s("parent_id").filter(|p| Some(p) != s("post_id").as_ref());
@@ -137,14 +154,25 @@ fn map_change(source: &str, change: &Change, at: Timestamp, now: Timestamp, out:
                         source: source.into(),
                         url: s("post").or_else(|| Some(format!("https://www.facebook.com/{id}"))),
                         external_id: id,
-                        author: Author { handle, name, followers: None, verified: false },
+                        author: Author {
+                            handle,
+                            name,
+                            followers: None,
+                            verified: false,
+                        },
                         published_at: published,
                         received_at: Some(now),
                         title: None,
                         text,
                         lang: None,
                         engagement: Engagement::default(),
-                        reply_to: parent.or_else(|| if item == "comment" { s("post_id") } else { None }),
+                        reply_to: parent.or_else(|| {
+                            if item == "comment" {
+                                s("post_id")
+                            } else {
+                                None
+                            }
+                        }),
                         quote_of: None,
                         repost_of: None,
                         country: None,
@@ -168,23 +196,29 @@ fn map_change(source: &str, change: &Change, at: Timestamp, now: Timestamp, out:
                 source: source.into(),
                 url: None,
                 external_id: id,
-                author: Author { handle, name: None, followers: None, verified: false },
+                author: Author {
+                    handle,
+                    name: None,
+                    followers: None,
+                    verified: false,
+                },
                 published_at: at,
                 received_at: Some(now),
                 title: None,
                 text,
                 lang: None,
                 engagement: Engagement::default(),
-                reply_to: s("parent_id").or_else(|| v.get("media").and_then(|m| m.get("id")).and_then(|x| x.as_str()).map(str::to_owned)),
+                reply_to: s("parent_id").or_else(|| {
+                    v.get("media")
+                        .and_then(|m| m.get("id"))
+                        .and_then(|x| x.as_str())
+                        .map(str::to_owned)
+                }),
                 quote_of: None,
                 repost_of: None,
                 country: None,
             });
         }
-        ("instagram", "mentions") => skip(
-            out,
-            "instagram mention carries only ids (media_id/comment_id); fetching its text needs the Graph API".into(),
-        ),
         (_, field) => skip(out, format!("{source} field {field:?} is not handled")),
     }
 }
@@ -198,6 +232,9 @@ struct Payload {
 
 #[derive(Debug, Deserialize)]
 struct Entry {
+    /// The page or Instagram account id.
+    #[serde(default)]
+    id: Option<String>,
     #[serde(default)]
     time: Option<i64>,
     #[serde(default)]
@@ -209,4 +246,187 @@ struct Change {
     field: String,
     #[serde(default)]
     value: serde_json::Value,
+}
+
+/// Graph API access of a Meta webhook source.
+#[derive(Clone)]
+pub(crate) struct Graph {
+    pub base: String,
+    pub token: String,
+    pub client: reqwest::Client,
+}
+
+impl std::fmt::Debug for Graph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Graph")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An Instagram mention to complete: the account mentioned, the media, and the comment when
+/// the mention is in a comment (else it is in the media's caption).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IgLookup {
+    pub account: String,
+    pub media_id: String,
+    pub comment_id: Option<String>,
+}
+
+fn instagram_mention(
+    account: Option<&str>,
+    value: &serde_json::Value,
+    graph: bool,
+    out: &mut Pushed,
+) {
+    let s = |k: &str| value.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+    let skip = |out: &mut Pushed, reason: String| out.skipped.push(RecordError { line: 0, reason });
+    if !graph {
+        return skip(
+            out,
+            "instagram mention carries only ids (media_id/comment_id): set the source's access_token to fetch its text from the Graph API".into(),
+        );
+    }
+    match (account, s("media_id")) {
+        (Some(account), Some(media_id)) => out.lookups.push(IgLookup {
+            account: account.to_owned(),
+            media_id,
+            comment_id: s("comment_id"),
+        }),
+        (None, _) => skip(
+            out,
+            "instagram mention without the account id (entry.id)".into(),
+        ),
+        (_, None) => skip(out, "instagram mention without media_id".into()),
+    }
+}
+
+/// Reads each mention's comment or caption from the Graph API. Any failure (network, HTTP
+/// error, unexpected answer) fails the whole request, to be delivered again by Meta.
+pub(crate) async fn resolve(
+    graph: &Graph,
+    lookups: &[IgLookup],
+    now: Timestamp,
+) -> Result<Vec<Mention>, String> {
+    let mut out = Vec::with_capacity(lookups.len());
+    for l in lookups {
+        let (edge, fields) = match &l.comment_id {
+            Some(c) => (
+                "mentioned_comment",
+                format!(
+                    "mentioned_comment.comment_id({c}){{id,text,timestamp,username,like_count,media{{id,permalink}}}}"
+                ),
+            ),
+            None => (
+                "mentioned_media",
+                format!(
+                    "mentioned_media.media_id({}){{id,caption,timestamp,username,permalink,like_count,comments_count}}",
+                    l.media_id
+                ),
+            ),
+        };
+        let url = format!(
+            "{}/{}?fields={}&access_token={}",
+            graph.base,
+            crate::http::encode(&l.account),
+            crate::http::encode(&fields),
+            crate::http::encode(&graph.token)
+        );
+        let what = format!("Graph API {edge} of {}", l.account);
+        let resp = graph
+            .client
+            .get(&url)
+            .timeout(std::time::Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|e| format!("{what}: {}", e.without_url()))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(format!("{what}: HTTP {}", status.as_u16()));
+        }
+        let body: serde_json::Value = resp
+            .json()
+            .await
+            .map_err(|e| format!("{what}: unexpected answer: {}", e.without_url()))?;
+        let node = body
+            .get(edge)
+            .ok_or_else(|| format!("{what}: the answer has no {edge}"))?;
+        let s = |k: &str| node.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        let n = |k: &str| node.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let text = if l.comment_id.is_some() {
+            s("text")
+        } else {
+            s("caption")
+        }
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| format!("{what}: no text"))?;
+        let id =
+            s("id").unwrap_or_else(|| l.comment_id.clone().unwrap_or_else(|| l.media_id.clone()));
+        let permalink = if l.comment_id.is_some() {
+            node.get("media")
+                .and_then(|m| m.get("permalink"))
+                .and_then(|x| x.as_str())
+                .map(str::to_owned)
+        } else {
+            s("permalink")
+        };
+        out.push(Mention {
+            source: "instagram".into(),
+            external_id: id,
+            url: permalink.filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+            author: Author {
+                handle: s("username").unwrap_or_else(|| "unknown".into()),
+                name: None,
+                followers: None,
+                verified: false,
+            },
+            published_at: s("timestamp")
+                .and_then(|t| graph_time(t.as_str()))
+                .unwrap_or(now),
+            received_at: Some(now),
+            title: None,
+            text,
+            lang: None,
+            engagement: Engagement {
+                likes: n("like_count"),
+                replies: n("comments_count"),
+                ..Engagement::default()
+            },
+            reply_to: l.comment_id.as_ref().map(|_| l.media_id.clone()),
+            quote_of: None,
+            repost_of: None,
+            country: None,
+        });
+    }
+    Ok(out)
+}
+
+/// The Graph API writes `2026-03-01T09:40:00+0000` (no colon in the offset).
+fn graph_time(t: &str) -> Option<Timestamp> {
+    Timestamp::parse_rfc3339(t).ok().or_else(|| {
+        let idx = t.len().checked_sub(5)?;
+        if !t.is_char_boundary(idx) || !t[idx..].is_ascii() {
+            return None;
+        }
+        let (head, offset) = t.split_at(idx);
+        let fixed = format!("{head}{}:{}", &offset[..3], &offset[3..]);
+        Timestamp::parse_rfc3339(&fixed).ok()
+    })
+}
+
+#[cfg(test)]
+mod graph_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::graph_time;
+    use vigie_model::Timestamp;
+
+    #[test]
+    fn graph_timestamps_without_a_colon_in_the_offset() {
+        let want = Timestamp::parse_rfc3339("2026-03-01T09:40:00Z").unwrap();
+        assert_eq!(graph_time("2026-03-01T09:40:00+0000"), Some(want));
+        assert_eq!(graph_time("2026-03-01T10:40:00+0100"), Some(want));
+        assert_eq!(graph_time("2026-03-01T09:40:00Z"), Some(want));
+        assert_eq!(graph_time("x"), None);
+        assert_eq!(graph_time("2026-03-01T09:40:00+00é0"), None);
+    }
 }

@@ -42,6 +42,8 @@ pub(crate) struct Pushed {
     pub mentions: Vec<Mention>,
     pub changes: Vec<MentionChange>,
     pub skipped: Vec<RecordError>,
+    /// Instagram mentions whose text must be fetched from the Graph API before queueing.
+    pub lookups: Vec<meta::IgLookup>,
     /// Told when the batch is stored (set by the endpoint).
     pub receipt: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -56,6 +58,8 @@ pub(crate) enum Auth {
     Meta {
         verify_token: String,
         app_secret: String,
+        /// Graph API access for Instagram mentions (`access_token` configured).
+        graph: Option<meta::Graph>,
     },
 }
 
@@ -132,9 +136,18 @@ impl WebhookHub {
             source_id: cfg.id.clone(),
             reason,
         };
+        let graph = match &cfg.access_token {
+            Some(token) => Some(meta::Graph {
+                base: cfg.graph_api.clone(),
+                token: token.resolve().map_err(setup)?,
+                client: crate::http::client("vigie (meta webhook)")?,
+            }),
+            None => None,
+        };
         let auth = Auth::Meta {
             verify_token: cfg.verify_token.resolve().map_err(setup)?,
             app_secret: cfg.app_secret.resolve().map_err(setup)?,
+            graph,
         };
         Ok(self.register(workspace, &cfg.id, auth, clock))
     }
@@ -223,12 +236,27 @@ async fn receive(
         Auth::Generic { secret, token, .. } => {
             generic::accept(secret.as_deref(), token.as_deref(), &headers, &bytes, now)
         }
-        Auth::Meta { app_secret, .. } => meta::accept(app_secret, &headers, &bytes, now),
+        Auth::Meta {
+            app_secret, graph, ..
+        } => meta::accept(app_secret, graph.is_some(), &headers, &bytes, now),
     };
     let mut pushed = match pushed {
         Ok(p) => p,
         Err(Rejection(status, reason)) => return reject(status, reason),
     };
+    // Instagram mentions carry only ids: their text comes from the Graph API now, so a
+    // failure answers 503 and Meta delivers the notification again.
+    if let Auth::Meta {
+        graph: Some(graph), ..
+    } = &ep.auth
+        && !pushed.lookups.is_empty()
+    {
+        let lookups = std::mem::take(&mut pushed.lookups);
+        match meta::resolve(graph, &lookups, now).await {
+            Ok(found) => pushed.mentions.extend(found),
+            Err(reason) => return retry_later(&reason),
+        }
+    }
     let accepted = pushed.mentions.len() + pushed.changes.len();
     let skipped = pushed.skipped.len();
     let (stored_tx, stored) = tokio::sync::oneshot::channel();
