@@ -121,9 +121,10 @@ impl Enricher {
         }
     }
 
-    /// Scores the sentiment of mentions that match a watch with `neural` (the fast engine
-    /// keeps the others). Pass [`crate::neural::shared`]'s engine to share one copy of the
-    /// weights between workspaces.
+    /// Scores the sentiment of mentions that match a watch with `neural` (its head combined
+    /// with the fast engine, see [`crate::neural`]; the fast engine alone keeps the others).
+    /// Pass [`crate::neural::shared`]'s engine to share one copy of the weights between
+    /// workspaces.
     pub fn with_neural(mut self, neural: Option<Arc<NeuralSentiment>>) -> Self {
         self.neural = neural;
         self
@@ -154,7 +155,18 @@ impl Enricher {
             let picked: Vec<usize> = (0..out.len())
                 .filter(|&i| !out[i].enrichment.matched_watches.is_empty())
                 .collect();
-            let texts: Vec<&str> = picked.iter().map(|&i| main_text(&out[i].mention)).collect();
+            let texts: Vec<(&str, &str)> = picked
+                .iter()
+                .map(|&i| {
+                    let e = &out[i];
+                    let lang = e
+                        .enrichment
+                        .language
+                        .as_ref()
+                        .map_or("und", |l| l.code.as_str());
+                    (main_text(&e.mention), lang)
+                })
+                .collect();
             let scores = neural.analyze_batch(&texts);
             for (i, s) in picked.into_iter().zip(scores) {
                 out[i].enrichment.sentiment = s;

@@ -1,5 +1,10 @@
 //! The neural sentiment engine: multilingual-e5-small embeddings ([`vigie_neural`]) and a
-//! logistic-regression head trained on them (`vigie train sentiment --engine neural`).
+//! logistic-regression head trained on them (`vigie train sentiment --engine neural`),
+//! combined with the fast engine ([`TrainedSentiment`]): the two make different errors
+//! (semantic vs lexical), so the engine's class probabilities are the equal-weight mean of
+//! the two engines' log-probabilities, renormalised ([`combine`]). The rule is fixed a
+//! priori (no weight is fitted, on any split); `docs/QUALITY.md` has the figures of the
+//! combination and of the head alone ([`Combination::HeadOnly`]).
 //!
 //! The head is small and embedded in the binary (`models/neural-head.txt`); the encoder's
 //! weights are not: `vigie model install e5-small` puts them in the data directory. Without
@@ -8,13 +13,15 @@
 //!
 //! The enricher runs this engine only on mentions that match a watch ([`crate::Enricher::with_neural`]).
 
-use crate::model::{TrainingFile, read_training_dir, sentiment_of};
+use crate::TrainedSentiment;
+use crate::model::{TrainingFile, read_training_dir, sentiment_of, softmax};
 use crate::sentiment::SentimentEngine;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use vigie_model::{Sentiment, SentimentLabel};
 use vigie_neural::head::{Example, FileRole, Grid, Selection, TrainOptions, select_and_train};
 use vigie_neural::{EmbeddingCache, Encoder, Head, NeuralError, Prefix, install};
+use vigie_query::text::tokenize;
 
 /// The head shipped in the binary.
 pub const EMBEDDED_HEAD: &str = include_str!("../models/neural-head.txt");
@@ -22,16 +29,68 @@ pub const EMBEDDED_HEAD: &str = include_str!("../models/neural-head.txt");
 /// Name of the encoder model this engine uses.
 pub const MODEL_NAME: &str = "e5-small";
 
-/// Sentiment from the encoder's embedding and a linear head. Language-independent.
+/// What the engine's class probabilities are made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Combination {
+    /// The head's probabilities combined with the fast engine's by [`combine`] (the product).
+    #[default]
+    WithFast,
+    /// The head's probabilities alone (for comparison: `vigie eval sentiment --engine
+    /// neural --head-only`).
+    HeadOnly,
+}
+
+/// The equal-weight mean of the log-probabilities of two class distributions, renormalised
+/// (a normalised geometric mean: `p ∝ √(a·b)`). Probabilities are floored at 1e-12 so that a
+/// zero in one engine does not veto a class outright.
+///
+/// ```
+/// use vigie_enrich::neural::combine;
+/// let p = combine([0.6, 0.3, 0.1], [0.2, 0.3, 0.5]);
+/// assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+/// // equal weights: the mean of the log-probabilities, up to a constant
+/// assert!(((p[0] / p[2]).ln() - 0.5 * ((0.6f32 / 0.1).ln() + (0.2f32 / 0.5).ln())).abs() < 1e-5);
+/// ```
+pub fn combine(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
+    const FLOOR: f32 = 1e-12;
+    softmax(std::array::from_fn(|i| {
+        0.5 * (a[i].max(FLOOR).ln() + b[i].max(FLOOR).ln())
+    }))
+}
+
+/// The part of the engine after the encoder: the head and the fast engine it is combined with.
+#[derive(Debug, Clone)]
+struct Scorer {
+    head: Head,
+    /// `None`: the head alone ([`Combination::HeadOnly`]).
+    fast: Option<TrainedSentiment>,
+}
+
+impl Scorer {
+    /// Class probabilities (negative, neutral, positive) of a text in language `lang` from
+    /// its embedding.
+    fn probabilities(&self, embedding: &[f32], text: &str, lang: &str) -> [f32; 3] {
+        let p = self.head.predict(embedding);
+        let head = [p[0], p[1], p[2]];
+        match &self.fast {
+            Some(fast) => combine(head, fast.probabilities(text, &tokenize(text), lang)),
+            None => head,
+        }
+    }
+}
+
+/// Sentiment from the encoder's embedding and a linear head, combined with the fast engine
+/// ([`Combination`]). The head is language-independent; the fast engine reads `lang`.
 #[derive(Debug)]
 pub struct NeuralSentiment {
     encoder: Encoder,
-    head: Head,
+    scorer: Scorer,
 }
 
 impl NeuralSentiment {
     /// Pairs an encoder with a head; they must agree on the embedding size, and the head
-    /// must have the three classes negative, neutral, positive.
+    /// must have the three classes negative, neutral, positive. Its probabilities are
+    /// combined with the embedded fast engine's ([`Combination::WithFast`]).
     pub fn new(encoder: Encoder, head: Head) -> Result<Self, NeuralError> {
         if head.dim != encoder.dim() || head.classes() != 3 {
             return Err(NeuralError::Head(format!(
@@ -47,7 +106,36 @@ impl NeuralSentiment {
                 "the head is untrained (all weights are zero); run `vigie train sentiment --engine neural`".into(),
             ));
         }
-        Ok(Self { encoder, head })
+        let fast = TrainedSentiment::embedded()
+            .map_err(|e| NeuralError::Head(format!("the embedded fast engine: {e}")))?;
+        Ok(Self {
+            encoder,
+            scorer: Scorer {
+                head,
+                fast: Some(fast),
+            },
+        })
+    }
+
+    /// The same engine with another [`Combination`].
+    pub fn with_combination(mut self, combination: Combination) -> Result<Self, NeuralError> {
+        self.scorer.fast = match combination {
+            Combination::HeadOnly => None,
+            Combination::WithFast => Some(
+                TrainedSentiment::embedded()
+                    .map_err(|e| NeuralError::Head(format!("the embedded fast engine: {e}")))?,
+            ),
+        };
+        Ok(self)
+    }
+
+    /// What the engine's probabilities are made of.
+    pub fn combination(&self) -> Combination {
+        if self.scorer.fast.is_some() {
+            Combination::WithFast
+        } else {
+            Combination::HeadOnly
+        }
     }
 
     /// Loads the model file at `path` with the embedded head, using `threads` threads.
@@ -61,29 +149,32 @@ impl NeuralSentiment {
         &self.encoder
     }
 
-    /// The sentiment of an embedding.
-    pub fn sentiment_of_embedding(&self, embedding: &[f32]) -> Sentiment {
-        let p = self.head.predict(embedding);
-        sentiment_of([p[0], p[1], p[2]])
+    /// The sentiment of `text`, in language `lang`, whose embedding is `embedding`.
+    pub fn sentiment_of_embedding(&self, embedding: &[f32], text: &str, lang: &str) -> Sentiment {
+        sentiment_of(self.scorer.probabilities(embedding, text, lang))
     }
 
-    /// The sentiments of several texts, embedded together (batched by length).
-    pub fn analyze_batch(&self, texts: &[&str]) -> Vec<Sentiment> {
+    /// The sentiments of several `(text, language)` pairs, embedded together (batched by length).
+    pub fn analyze_batch(&self, texts: &[(&str, &str)]) -> Vec<Sentiment> {
+        let only: Vec<&str> = texts.iter().map(|(t, _)| *t).collect();
         self.encoder
-            .embed(texts, Prefix::Query)
+            .embed(&only, Prefix::Query)
             .iter()
-            .map(|e| self.sentiment_of_embedding(e))
+            .zip(texts)
+            .map(|(e, (text, lang))| self.sentiment_of_embedding(e, text, lang))
             .collect()
     }
 }
 
 impl SentimentEngine for NeuralSentiment {
-    fn analyze(&self, text: &str, _lang: &str) -> Sentiment {
-        self.analyze_batch(&[text]).pop().unwrap_or(Sentiment {
-            label: SentimentLabel::Neutral,
-            score: 0.0,
-            confidence: 0.0,
-        })
+    fn analyze(&self, text: &str, lang: &str) -> Sentiment {
+        self.analyze_batch(&[(text, lang)])
+            .pop()
+            .unwrap_or(Sentiment {
+                label: SentimentLabel::Neutral,
+                score: 0.0,
+                confidence: 0.0,
+            })
     }
 }
 
@@ -204,5 +295,72 @@ mod tests {
             head.weights.iter().any(|w| *w != 0.0),
             "the shipped head is untrained"
         );
+    }
+
+    fn close(a: [f32; 3], b: [f32; 3]) -> bool {
+        a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5)
+    }
+
+    #[test]
+    fn combine_is_the_normalised_geometric_mean() {
+        let a = [0.6, 0.3, 0.1];
+        let b = [0.2, 0.3, 0.5];
+        let p = combine(a, b);
+        let g: [f32; 3] = std::array::from_fn(|i| (a[i] * b[i]).sqrt());
+        let sum: f32 = g.iter().sum();
+        assert!(close(p, g.map(|x| x / sum)), "{p:?}");
+        // symmetric (equal weights), idempotent, a uniform partner keeps the ranking
+        assert!(close(p, combine(b, a)));
+        assert!(close(combine(a, a), a));
+        let u = combine([1.0 / 3.0; 3], b);
+        assert!(u[2] > u[1] && u[1] > u[0]);
+        // a zero does not give NaN, and the other engine's certainty decides
+        let z = combine([0.0, 0.5, 0.5], [0.0, 0.1, 0.9]);
+        assert!(z.iter().all(|x| x.is_finite()) && z[2] > 0.7 && z[0] < 1e-6);
+        // disagreement: a confident engine outweighs a hesitant one
+        let d = combine([0.2, 0.45, 0.35], [0.9, 0.05, 0.05]);
+        assert_eq!(sentiment_of(d).label, SentimentLabel::Negative);
+    }
+
+    /// A 2-input head: class scores come straight from the embedding.
+    fn head() -> Head {
+        Head {
+            dim: 2,
+            // negative = x0, neutral = x1, positive = −x0
+            weights: vec![1.0, 0.0, 0.0, 1.0, -1.0, 0.0],
+            bias: vec![0.0; 3],
+        }
+    }
+
+    #[test]
+    fn the_engine_combines_its_head_with_the_fast_engine() {
+        let fast = TrainedSentiment::embedded().unwrap();
+        let combined = Scorer {
+            head: head(),
+            fast: Some(fast.clone()),
+        };
+        let alone = Scorer {
+            head: head(),
+            fast: None,
+        };
+        let text = "Vol annulé, aucune info, c'est honteux 😡";
+        // the head leans neutral; the fast engine is sure it is negative
+        let e = [0.0, 0.5];
+        let h = head().predict(&e);
+        let h = [h[0], h[1], h[2]];
+        let f = fast.probabilities(text, &tokenize(text), "fr");
+        assert_eq!(sentiment_of(h).label, SentimentLabel::Neutral);
+        assert_eq!(sentiment_of(f).label, SentimentLabel::Negative);
+        assert!(close(alone.probabilities(&e, text, "fr"), h));
+        let p = combined.probabilities(&e, text, "fr");
+        assert!(close(p, combine(h, f)), "{p:?}");
+        assert_eq!(sentiment_of(p).label, SentimentLabel::Negative);
+        // the fast engine reads the language it is given
+        let en = combined.probabilities(&e, text, "en");
+        assert!(close(
+            en,
+            combine(h, fast.probabilities(text, &tokenize(text), "en"))
+        ));
+        assert_eq!(Combination::default(), Combination::WithFast);
     }
 }

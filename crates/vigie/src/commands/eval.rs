@@ -8,6 +8,7 @@ use crate::cli::{EngineName, EvalCommand, EvalSentimentArgs};
 use anyhow::{Context, bail};
 use std::path::Path;
 use std::process::ExitCode;
+use vigie_enrich::neural::Combination;
 use vigie_enrich::vigie_neural::{EmbeddingCache, Prefix};
 use vigie_enrich::{
     LanguageDetector, LexiconSentiment, NeuralSentiment, SentimentEngine, TrainedSentiment,
@@ -26,7 +27,7 @@ struct Cached {
 impl SentimentEngine for Cached {
     fn analyze(&self, text: &str, lang: &str) -> vigie_model::Sentiment {
         match self.cache.get(Prefix::Query, text) {
-            Some(e) => self.engine.sentiment_of_embedding(e),
+            Some(e) => self.engine.sentiment_of_embedding(e, text, lang),
             None => self.engine.analyze(text, lang),
         }
     }
@@ -42,6 +43,9 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn sentiment(args: &EvalSentimentArgs) -> anyhow::Result<ExitCode> {
+    if args.head_only && args.engine != EngineName::Neural {
+        bail!("--head-only goes with --engine neural");
+    }
     let engine: Box<dyn SentimentEngine> = match (args.engine, &args.model) {
         (EngineName::Trained, None) => {
             Box::new(TrainedSentiment::embedded().context("loading the embedded sentiment model")?)
@@ -65,7 +69,12 @@ fn sentiment(args: &EvalSentimentArgs) -> anyhow::Result<ExitCode> {
                 None => vigie_enrich::neural::EMBEDDED_HEAD.to_owned(),
             };
             let head = vigie_enrich::vigie_neural::Head::from_text(&head)?;
-            let engine = NeuralSentiment::new(encoder, head)?;
+            let combination = if args.head_only {
+                Combination::HeadOnly
+            } else {
+                Combination::WithFast
+            };
+            let engine = NeuralSentiment::new(encoder, head)?.with_combination(combination)?;
             for path in &args.data {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("reading {}", path.display()))?;
@@ -105,10 +114,11 @@ fn sentiment(args: &EvalSentimentArgs) -> anyhow::Result<ExitCode> {
         }
         let m = Metrics::new(&confusion, binary);
         let lang_shown = lang.as_deref().unwrap_or("detected per row");
+        let name = engine_name(args.engine, args.head_only);
         if args.json {
-            println!("{}", m.json(path, args.engine, lang_shown, &confusion));
+            println!("{}", m.json(path, name, lang_shown, &confusion));
         } else {
-            m.print(path, args.engine, lang_shown, &confusion);
+            m.print(path, name, lang_shown, &confusion);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -228,7 +238,7 @@ impl Metrics {
     fn json(
         &self,
         path: &Path,
-        engine: EngineName,
+        engine: &str,
         lang: &str,
         confusion: &[[u64; 3]; 3],
     ) -> serde_json::Value {
@@ -248,7 +258,7 @@ impl Metrics {
             "accuracy": self.accuracy,
             "macro_f1": self.macro_f1,
             "macro_recall": self.macro_recall,
-            "engine": engine_name(engine),
+            "engine": engine,
             "lang": lang,
             "binary": self.binary,
             "per_class": per_class,
@@ -256,17 +266,13 @@ impl Metrics {
         })
     }
 
-    fn print(&self, path: &Path, engine: EngineName, lang: &str, confusion: &[[u64; 3]; 3]) {
+    fn print(&self, path: &Path, engine: &str, lang: &str, confusion: &[[u64; 3]; 3]) {
         let kind = if self.binary {
             ", binary: negative/positive"
         } else {
             ""
         };
-        println!(
-            "{} (engine {}, lang {lang}{kind})",
-            path.display(),
-            engine_name(engine)
-        );
+        println!("{} (engine {engine}, lang {lang}{kind})", path.display());
         println!(
             "  rows {}  accuracy {:.3}  macro-F1 {:.3}  macro-recall {:.3}",
             self.rows, self.accuracy, self.macro_f1, self.macro_recall
@@ -285,10 +291,13 @@ impl Metrics {
     }
 }
 
-fn engine_name(engine: EngineName) -> &'static str {
+/// The engine's name in reports: `neural` is the head combined with the fast engine,
+/// `neural-head` the head alone (`--head-only`).
+fn engine_name(engine: EngineName, head_only: bool) -> &'static str {
     match engine {
         EngineName::Trained => "trained",
         EngineName::Lexicon => "lexicon",
+        EngineName::Neural if head_only => "neural-head",
         EngineName::Neural => "neural",
     }
 }
@@ -325,9 +334,11 @@ mod tests {
         assert!((b.macro_recall - (0.75 + 1.0) / 2.0).abs() < 1e-9);
         let f1_neg = 2.0 * 0.75 / 1.75;
         assert!((b.macro_f1 - (f1_neg + 1.0) / 2.0).abs() < 1e-9);
+        assert_eq!(engine_name(EngineName::Neural, true), "neural-head");
+        assert_eq!(engine_name(EngineName::Neural, false), "neural");
         let j = b.json(
             Path::new("f.tsv"),
-            EngineName::Trained,
+            engine_name(EngineName::Trained, false),
             "fr",
             &[[3, 1, 0], [0, 0, 0], [0, 0, 4]],
         );
