@@ -5,6 +5,7 @@ pub(crate) mod backtest;
 mod bench;
 mod check_config;
 mod demo;
+pub(crate) mod digest;
 mod eval;
 pub(crate) mod eval_drills;
 mod eval_nab;
@@ -39,6 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Train(cmd) => train::run(cmd),
         Command::Scenario(cmd) => scenario::run(cmd),
         Command::Report(args) => scenario::run_report(args).await,
+        Command::Digest(args) => digest::run(args).await,
         Command::Model(cmd) => model::run(cmd),
         Command::Backtest(args) => backtest::run(args).await,
         Command::Oncall(cmd) => oncall::run(cmd),

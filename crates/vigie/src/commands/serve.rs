@@ -70,6 +70,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         std::time::Duration::from_secs(60),
         std::future::pending(),
     );
+    // Daily and weekly digest e-mails of `[[workspaces.digests]]`, checked every minute.
+    let digests = super::digest::spawn_scheduler(&engine, &config)?;
     let services = vigie_web::Services {
         mobilizer: Some(mobilization.mobilizer.clone()),
         engine: Some(engine),
@@ -78,6 +80,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Whatever happens to the HTTP server, the pipeline is drained and its state saved.
     let served = vigie_web::serve_with(listener, state, services, shutdown_signal()).await;
     inbox_refresher.abort();
+    if let Some(d) = digests {
+        d.abort();
+    }
 
     eprintln!("vigie: stopping; draining the pipeline…");
     let report = pipeline.shutdown().await?;

@@ -11,6 +11,7 @@
 
 mod browser;
 mod cli;
+mod digest;
 mod import;
 mod scale;
 mod serve;

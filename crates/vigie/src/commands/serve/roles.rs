@@ -262,6 +262,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             std::future::pending(),
         )
     });
+    // The web role sends the digest e-mails (run one web process with digests configured:
+    // two would each send them).
+    let digests = match &engine {
+        Some(e) => crate::commands::digest::spawn_scheduler(e, &config)?,
+        None => None,
+    };
     let services = vigie_web::Services {
         mobilizer: mobilization.as_ref().map(|m| m.mobilizer.clone()),
         engine,
@@ -270,6 +276,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let served = vigie_web::serve_with(listener, state, services, shutdown).await;
     if let Some(r) = inbox_refresher {
         r.abort();
+    }
+    if let Some(d) = digests {
+        d.abort();
     }
     stop_tx.send_replace(true);
     let summary = work
