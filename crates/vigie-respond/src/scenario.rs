@@ -343,13 +343,13 @@ impl Scenario {
         }
     }
 
-    /// The holding statement for a language and channel, else the first one in that
-    /// language.
+    /// The holding statement for exactly this language and channel; `None` when the
+    /// scenario has none (a statement written for another channel has another length and
+    /// tone: callers decide, visibly, what to use instead).
     pub fn statement(&self, lang: Lang, channel: Channel) -> Option<&Statement> {
         self.statements
             .iter()
             .find(|s| s.lang == lang && s.channel == channel)
-            .or_else(|| self.statements.iter().find(|s| s.lang == lang))
     }
 }
 
@@ -614,8 +614,7 @@ mod tests {
     #[test]
     fn every_shipped_scenario_has_a_statement_per_language_and_channel() {
         // Issue 7: pre-approved holding statements in French and English, for each channel
-        // (X/Bluesky length, Facebook, press). `statement()` falls back to another channel,
-        // so look for the exact pair.
+        // (X/Bluesky length, Facebook, press); `statement()` returns only the exact pair.
         let lib = ScenarioLibrary::load_dir(&shipped_dir()).unwrap();
         for s in &lib.scenarios {
             for lang in [Lang::Fr, Lang::En] {
@@ -626,9 +625,8 @@ mod tests {
                     Channel::Press,
                 ] {
                     assert!(
-                        s.statements
-                            .iter()
-                            .any(|st| st.lang == lang && st.channel == channel),
+                        s.statement(lang, channel)
+                            .is_some_and(|st| st.lang == lang && st.channel == channel),
                         "{}: no {} statement on {}",
                         s.id,
                         lang.as_str(),
