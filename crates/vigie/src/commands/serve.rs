@@ -45,10 +45,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .clock(clock.clone())
         .tick_mode(tick)
         .events(events)
-        .neural(if args.neural_sentiment {
-            vigie_enrich::neural::shared(neural_threads())
-        } else {
+        .neural(if args.fast_sentiment {
             None
+        } else {
+            vigie_enrich::neural::shared(neural_threads())
         })
         .start()
         .await?;

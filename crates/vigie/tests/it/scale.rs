@@ -57,6 +57,8 @@ impl Role {
                 "20s",
                 "--listen",
                 "127.0.0.1:0",
+                // The reference run is in-process with the fast engine: same sentiment.
+                "--fast-sentiment",
                 "--event-time",
             ])
             .current_dir(dir)

@@ -143,10 +143,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         (Role::Worker, Some(bus)) => {
             let (config, clock, stop) = (config.clone(), clock.clone(), stop_rx.clone());
-            let neural = if args.neural_sentiment {
-                vigie_enrich::neural::shared(super::neural_threads())
-            } else {
+            let neural = if args.fast_sentiment {
                 None
+            } else {
+                vigie_enrich::neural::shared(super::neural_threads())
             };
             spawn_lag_monitor(
                 bus.clone(),
