@@ -106,6 +106,11 @@ pub struct WatchMonitor {
 }
 
 impl WatchMonitor {
+    /// The viral-post detector (its forecasts, for evaluations).
+    pub fn viral(&self) -> &ViralDetector {
+        &self.viral
+    }
+
     /// A monitor for one watch of a workspace.
     pub fn new(workspace: WorkspaceId, watch: WatchId, settings: &DetectionSettings) -> Self {
         Self::with_config(workspace, watch, settings, &DetectorConfig::default())

@@ -30,8 +30,8 @@ pub mod texts;
 
 pub use generate::{CrisisSize, DEFAULT_START_MS, Drill, DrillSpec, Scenario, generate};
 pub use run::{
-    DelayStats, DrillError, DrillReport, Outcome, QuietStats, RunConfig, SeenChange, report,
-    run_drill, run_seeds, watch_spec,
+    CascadeOutcome, DelayStats, DrillError, DrillReport, Outcome, QuietStats, RunConfig,
+    SeenChange, VOICE_COUNTS, ViralStats, report, run_drill, run_seeds, watch_spec,
 };
 
 /// Seeds used while tuning the detectors (never used for the reported figures).

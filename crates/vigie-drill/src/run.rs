@@ -112,8 +112,43 @@ pub struct Outcome {
     /// Every level change.
     pub changes: Vec<SeenChange>,
     /// Minutes from the event until its own posts (not reposts) come from
-    /// [`VOICE_COUNTS`] distinct authors: the evidence any detector has at the earliest.
+    /// 5 and 10 distinct authors: the evidence any detector has at the earliest.
     pub minutes_to_voices: [Option<f64>; 2],
+    /// The viral forecasts of every cascade that reached the detector's `min_reshares`.
+    pub cascades: Vec<CascadeOutcome>,
+}
+
+/// One cascade (a post and its reposts and quotes seen by the watch) against the viral
+/// detector's forecasts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CascadeOutcome {
+    /// Reshares seen by the end of the stream: the truth the forecasts are scored on.
+    pub final_reshares: u64,
+    /// The forecast final size when the cascade reached `min_reshares` reshares
+    /// ([`vigie_detect::MAX_FORECAST`] when supercritical).
+    pub forecast_at_min: f64,
+    /// Minutes from the root post to that moment (when the root was seen).
+    pub minutes_to_min: Option<f64>,
+    /// Minutes after the root post at which a forecast first reached the threshold, checked
+    /// at `min_reshares` and every doubling of it (the detector's flag rule).
+    pub flagged_after: Option<f64>,
+    /// Minutes after the root post at which the reshares seen reached the threshold.
+    pub reached_threshold_after: Option<f64>,
+    /// The final size reached the detector's threshold.
+    pub explosive: bool,
+}
+
+/// What is followed of a cascade during a run.
+#[derive(Debug, Default)]
+struct CascadeTrack {
+    source: String,
+    root_at: Option<Timestamp>,
+    reshares: u64,
+    next_check: u64,
+    forecast_at_min: Option<f64>,
+    minutes_to_min: Option<f64>,
+    flagged_after: Option<f64>,
+    reached_threshold_after: Option<f64>,
 }
 
 /// The numbers of distinct voices whose arrival times [`Outcome::minutes_to_voices`] gives.
@@ -153,6 +188,10 @@ pub fn run_drill(drill: &Drill, enricher: &Enricher, config: &RunConfig) -> Outc
     let mut changes = Vec::new();
     let mut last_minute: Option<Timestamp> = None;
     let mut matched = 0;
+    let viral = &config.detectors.viral;
+    let mut roots: std::collections::HashMap<&str, Timestamp> = std::collections::HashMap::new();
+    let mut cascades: std::collections::HashMap<&str, CascadeTrack> =
+        std::collections::HashMap::new();
     let collect = |out: &mut MonitorOutput, changes: &mut Vec<SeenChange>| {
         for c in out.level_changes.drain(..) {
             changes.push(SeenChange {
@@ -176,12 +215,66 @@ pub fn run_drill(drill: &Drill, enricher: &Enricher, config: &RunConfig) -> Outc
         if e.enrichment.matched_watches.contains(&watch) {
             matched += 1;
             monitor.observe(&e, &mut out);
+            let parent = m.repost_of.as_deref().or(m.quote_of.as_deref());
+            match parent {
+                None => {
+                    roots.insert(m.external_id.as_str(), m.published_at);
+                }
+                Some(root) => {
+                    let t = cascades.entry(root).or_insert_with(|| CascadeTrack {
+                        source: m.source.clone(),
+                        root_at: roots.get(root).copied(),
+                        next_check: viral.min_reshares.max(1),
+                        ..CascadeTrack::default()
+                    });
+                    t.reshares += 1;
+                    let since_root = |at: Timestamp| {
+                        t.root_at
+                            .map(|r| (at.as_millis() - r.as_millis()) as f64 / MINUTE as f64)
+                    };
+                    let after = since_root(m.published_at);
+                    if t.reached_threshold_after.is_none() && t.reshares as f64 >= viral.threshold {
+                        t.reached_threshold_after = after;
+                    }
+                    if t.reshares >= t.next_check {
+                        t.next_check = t.next_check.saturating_mul(2);
+                        if let Some(f) =
+                            monitor.viral().forecast_of(&t.source, root, m.published_at)
+                        {
+                            if t.forecast_at_min.is_none() {
+                                t.forecast_at_min = Some(f.final_size);
+                                t.minutes_to_min = after;
+                            }
+                            if t.flagged_after.is_none() && f.final_size >= viral.threshold {
+                                t.flagged_after = after.or(Some(0.0));
+                            }
+                        }
+                    }
+                }
+            }
         }
         collect(&mut out, &mut changes);
     }
     monitor.tick(drill.end, &mut out);
     collect(&mut out, &mut changes);
-    score(drill, config, matched, changes)
+    let mut outcome = score(drill, config, matched, changes);
+    let mut followed: Vec<(&str, CascadeTrack)> = cascades
+        .into_iter()
+        .filter(|(_, t)| t.forecast_at_min.is_some())
+        .collect();
+    followed.sort_by(|a, b| a.0.cmp(b.0));
+    outcome.cascades = followed
+        .into_iter()
+        .map(|(_, t)| CascadeOutcome {
+            final_reshares: t.reshares,
+            forecast_at_min: t.forecast_at_min.unwrap_or_default(),
+            minutes_to_min: t.minutes_to_min,
+            flagged_after: t.flagged_after,
+            reached_threshold_after: t.reached_threshold_after,
+            explosive: t.reshares as f64 >= viral.threshold,
+        })
+        .collect();
+    outcome
 }
 
 fn score(drill: &Drill, config: &RunConfig, matched: usize, changes: Vec<SeenChange>) -> Outcome {
@@ -229,6 +322,7 @@ fn score(drill: &Drill, config: &RunConfig, matched: usize, changes: Vec<SeenCha
         watched_days_before_event: before_days.max(0.0),
         changes,
         minutes_to_voices: voices_arrival(drill),
+        cascades: Vec::new(),
     }
 }
 
@@ -324,9 +418,69 @@ pub struct DrillReport {
     pub quiet: BTreeMap<String, QuietStats>,
     /// Entries into level ≥ 2 before the onset in crisis streams, per watch per week.
     pub pre_onset_level_2_per_week: f64,
+    /// The viral forecasts of every followed cascade, all streams together.
+    pub viral: ViralStats,
     /// Whether the targets are met (median ≤ 10 min, p90 ≤ 30 min over medium and
     /// large crises, ≥ 95 % of large crises within 60 min, ≤ 1 false level 2 per watch-week).
     pub targets_met: bool,
+}
+
+/// How well the viral detector forecast the cascades' final sizes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ViralStats {
+    /// Cascades that reached `min_reshares` (the detector's first forecast).
+    pub cascades: usize,
+    /// Of them, forecasts that were unbounded (supercritical) at that moment.
+    pub unbounded: usize,
+    /// Median and 90th percentile of |forecast − final| / final at `min_reshares`, over the
+    /// bounded forecasts.
+    pub relative_error: (Option<f64>, Option<f64>),
+    /// Median of forecast / final at `min_reshares` (above 1: over-forecast).
+    pub median_ratio: Option<f64>,
+    /// Cascades whose final size reached the threshold.
+    pub explosive: usize,
+    /// Cascades flagged (a forecast reached the threshold).
+    pub flagged: usize,
+    /// Flagged and explosive.
+    pub flagged_explosive: usize,
+    /// Median minutes by which the flag came before the reshares reached the threshold
+    /// (flagged explosive cascades whose root was seen).
+    pub median_lead_minutes: Option<f64>,
+}
+
+fn viral_stats(all: &[&CascadeOutcome]) -> ViralStats {
+    let mut s = ViralStats {
+        cascades: all.len(),
+        ..ViralStats::default()
+    };
+    let mut errors = Vec::new();
+    let mut ratios = Vec::new();
+    let mut leads = Vec::new();
+    for c in all {
+        let fin = c.final_reshares.max(1) as f64;
+        if c.forecast_at_min >= vigie_detect::MAX_FORECAST {
+            s.unbounded += 1;
+        } else {
+            errors.push((c.forecast_at_min - fin).abs() / fin);
+            ratios.push(c.forecast_at_min / fin);
+        }
+        let explosive = c.explosive;
+        s.explosive += usize::from(explosive);
+        s.flagged += usize::from(c.flagged_after.is_some());
+        if let (Some(f), true) = (c.flagged_after, explosive) {
+            s.flagged_explosive += 1;
+            if let Some(r) = c.reached_threshold_after {
+                leads.push(r - f);
+            }
+        }
+    }
+    for v in [&mut errors, &mut ratios, &mut leads] {
+        v.sort_by(f64::total_cmp);
+    }
+    s.relative_error = (quantile(&errors, 0.5), quantile(&errors, 0.9));
+    s.median_ratio = quantile(&ratios, 0.5);
+    s.median_lead_minutes = quantile(&leads, 0.5);
+    s
 }
 
 fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
@@ -435,6 +589,12 @@ pub fn report(outcomes: &[Outcome], seeds: &[u64], days: u32) -> DrillReport {
     } else {
         0.0
     };
+    r.viral = viral_stats(
+        &outcomes
+            .iter()
+            .flat_map(|o| &o.cascades)
+            .collect::<Vec<_>>(),
+    );
     let big = r.crises.get("medium+large");
     let large = r.crises.get("large");
     r.targets_met = big.is_some_and(|b| {
@@ -477,6 +637,39 @@ mod tests {
         assert!(r.quiet["calm"].streams == 1);
         // Every level change carries an explanation.
         assert!(crisis.changes.iter().all(|c| !c.summary.is_empty()));
+        // The crisis's repost cascades are followed and their forecasts scored.
+        assert!(!crisis.cascades.is_empty(), "no cascade followed");
+        assert!(crisis.cascades.iter().all(|c| c.final_reshares >= 20));
+        assert_eq!(
+            r.viral.cascades,
+            crisis.cascades.len() + calm.cascades.len()
+        );
+        assert!(r.viral.relative_error.0.is_some() || r.viral.unbounded == r.viral.cascades);
+    }
+
+    #[test]
+    fn viral_stats_score_forecasts_against_final_sizes() {
+        let cascade =
+            |final_reshares, forecast_at_min, flagged_after: Option<f64>, reached| CascadeOutcome {
+                final_reshares,
+                forecast_at_min,
+                minutes_to_min: Some(10.0),
+                flagged_after,
+                reached_threshold_after: reached,
+                explosive: reached.is_some(),
+            };
+        let all = [
+            cascade(100, 150.0, None, None),
+            cascade(400, 300.0, Some(20.0), Some(50.0)),
+            cascade(50, vigie_detect::MAX_FORECAST, Some(5.0), None),
+        ];
+        let v = viral_stats(&all.iter().collect::<Vec<_>>());
+        assert_eq!((v.cascades, v.unbounded), (3, 1));
+        // |150−100|/100 = 0.5 and |300−400|/400 = 0.25.
+        assert_eq!(v.relative_error, (Some(0.25), Some(0.5)));
+        assert_eq!(v.median_ratio, Some(0.75));
+        assert_eq!((v.explosive, v.flagged, v.flagged_explosive), (1, 2, 1));
+        assert_eq!(v.median_lead_minutes, Some(30.0));
     }
 
     #[test]

@@ -226,6 +226,27 @@ fn table(r: &DrillReport) -> String {
         "false L2 per week before the onset of crisis streams: {:.2}",
         r.pre_onset_level_2_per_week
     );
+    let v = &r.viral;
+    let pct = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), |x| format!("{:.0} %", x * 100.0));
+    let _ = writeln!(
+        s,
+        "
+viral forecasts: {} cascades reached the first forecast ({} unbounded); final-size error at that moment median {} / p90 {}, median forecast/final {}",
+        v.cascades,
+        v.unbounded,
+        pct(v.relative_error.0),
+        pct(v.relative_error.1),
+        v.median_ratio
+            .map_or_else(|| "-".to_owned(), |x| format!("{x:.2}"))
+    );
+    let _ = writeln!(
+        s,
+        "viral flags: {} explosive cascades (final ≥ threshold), {} flagged, {} of them explosive; flag {} min before the threshold was reached (median)",
+        v.explosive,
+        v.flagged,
+        v.flagged_explosive,
+        fmt_min(v.median_lead_minutes)
+    );
     let _ = writeln!(
         s,
         "\ntargets (median ≤ 10 min and p90 ≤ 30 min to L2 over medium+large crises, ≥ 95 % of large crises within 60 min, ≤ 1 false L2 per watch-week): {}",
