@@ -47,6 +47,7 @@ pub const MAX_FORECAST: f64 = 1e9;
 
 /// Settings of the viral-post detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ViralConfig {
     /// s₀: the kernel's constant part, in minutes.
     pub s0_minutes: f64,
@@ -72,6 +73,10 @@ pub struct ViralConfig {
     pub max_events: usize,
     /// A cascade without a reshare for this long is forgotten, in minutes.
     pub forget_minutes: i64,
+    /// z of the one-sided bound on the infectiousness used for flagging: a cascade is
+    /// flagged when the forecast made with `p · (1 − z / √Rₜ)` reaches the threshold, so
+    /// that 20 reshares of luck do not flag a post (0: flag on the point forecast).
+    pub flag_z: f64,
 }
 
 impl Default for ViralConfig {
@@ -89,6 +94,7 @@ impl Default for ViralConfig {
             max_cascades: 1_024,
             max_events: 512,
             forget_minutes: 2_880,
+            flag_z: 0.0,
         }
     }
 }
@@ -102,6 +108,9 @@ impl ViralConfig {
         }
         if !positive(self.alpha) || !positive(self.gamma) || !positive(self.threshold) {
             return Err("alpha, gamma and threshold must be positive".into());
+        }
+        if !(self.flag_z.is_finite() && self.flag_z >= 0.0) {
+            return Err("flag_z must be a finite number ≥ 0".into());
         }
         if self.max_posts == 0 || self.max_cascades == 0 || self.max_events < 8 {
             return Err("max_posts and max_cascades must be positive, max_events ≥ 8".into());
@@ -240,6 +249,12 @@ impl ViralDetector {
 
     /// Forecast of a cascade at `now_ms` (see the module documentation).
     fn forecast(&self, c: &Cascade, now_ms: i64) -> Forecast {
+        self.forecast_with(c, now_ms, 0.0)
+    }
+
+    /// The forecast with the infectiousness lowered to `p · (1 − z / √Rₜ)` (z = 0: the
+    /// point forecast).
+    fn forecast_with(&self, c: &Cascade, now_ms: i64, z: f64) -> Forecast {
         let cfg = &self.config;
         let minutes = |t: i64| (now_ms.saturating_sub(t)) as f64 / 60_000.0;
         let n0 = c.root.followers.max(1) as f64;
@@ -256,6 +271,11 @@ impl ViralDetector {
             (r / exposed).min(1.0)
         } else {
             0.0
+        };
+        let p = if z > 0.0 && r > 0.0 {
+            p * (1.0 - z / r.sqrt()).max(0.0)
+        } else {
+            p
         };
         let n_star = if c.reshares > 0 {
             c.capped_followers / c.reshares as f64
@@ -280,6 +300,15 @@ impl ViralDetector {
     pub fn forecast_of(&self, source: &str, external_id: &str, now: Timestamp) -> Option<Forecast> {
         let c = self.state.cascades.get(&post_key(source, external_id))?;
         Some(self.forecast(c, now.as_millis()))
+    }
+
+    /// The forecast with which the cascade of `(source, external_id)` was last flagged, if it
+    /// was (and is still followed).
+    pub fn flagged_forecast(&self, source: &str, external_id: &str) -> Option<f64> {
+        self.state
+            .cascades
+            .get(&post_key(source, external_id))?
+            .flagged
     }
 
     /// An engagement update of a post (a connector refreshing counts): its reposts and quotes
@@ -449,8 +478,13 @@ impl ViralDetector {
                 continue;
             };
             let f = self.forecast(c, end);
+            let bound = if self.config.flag_z > 0.0 {
+                self.forecast_with(c, end, self.config.flag_z).final_size
+            } else {
+                f.final_size
+            };
             let due = f.reshares >= self.config.min_reshares
-                && f.final_size >= self.config.threshold
+                && bound >= self.config.threshold
                 && c.flagged.is_none_or(|prev| f.final_size >= 2.0 * prev);
             let tone = c.tone();
             let signal = (warm && due).then(|| {
@@ -651,6 +685,92 @@ mod tests {
         }
         times.sort_unstable();
         times
+    }
+
+    /// Flag precision, recall and lead time on cascades drawn from the model itself, for
+    /// the point forecast (z = 0) and the default bound. Run with
+    /// `cargo test -p vigie-detect --release --lib -- --ignored --nocapture flag_quality`.
+    #[test]
+    #[ignore = "a measurement (docs/QUALITY.md), not a check"]
+    fn flag_quality_on_simulated_cascades() {
+        for z in [0.0, 1.645] {
+            let cfg = ViralConfig {
+                flag_z: z,
+                ..ViralConfig::default()
+            };
+            let (mut tp, mut fp, mut fneg, mut tn) = (0, 0, 0, 0);
+            let mut leads = Vec::new();
+            let mut rng = Rng(2026);
+            for k in 0..400u64 {
+                // Children per reshare from 0.2 to 1.8 (p × 200 followers).
+                let p = 0.001 + 0.008 * (k % 40) as f64 / 39.0;
+                let times = simulate(&mut rng, p, 2_000, 200, 1_440.0);
+                let explosive = times.len() as f64 >= cfg.threshold;
+                let reached = times.get(cfg.threshold as usize - 1).copied();
+                let s = DetectionSettings {
+                    warmup_minutes: 0,
+                    ..settings()
+                };
+                let mut d = ViralDetector::new(
+                    WorkspaceId::new("w").unwrap(),
+                    WatchId::new("x").unwrap(),
+                    &s,
+                    &cfg,
+                );
+                let mut out = Vec::new();
+                d.observe(&root(0, SentimentLabel::Negative, 2_000), &mut out);
+                let mut flagged = None;
+                for (i, &t) in times.iter().enumerate() {
+                    d.observe(&repost(t, i as u64, 200), &mut out);
+                    if flagged.is_none() && !out.is_empty() {
+                        flagged = Some(out[0].at.as_millis());
+                    }
+                }
+                d.on_tick(Timestamp::from_millis(1_500 * MIN), &mut out);
+                if flagged.is_none() && !out.is_empty() {
+                    flagged = Some(out[0].at.as_millis());
+                }
+                match (flagged, explosive) {
+                    (Some(f), true) => {
+                        tp += 1;
+                        if let Some(r) = reached {
+                            leads.push((r - f) as f64 / MIN as f64);
+                        }
+                    }
+                    (Some(_), false) => fp += 1,
+                    (None, true) => fneg += 1,
+                    (None, false) => tn += 1,
+                }
+            }
+            leads.sort_by(f64::total_cmp);
+            let median = leads.get(leads.len() / 2).copied().unwrap_or(f64::NAN);
+            println!(
+                "flag_z {z}: {tp} true flags, {fp} false, {fneg} missed, {tn} quiet; precision {:.2}, recall {:.2}; median lead {median:.0} min before the {}th reshare",
+                f64::from(tp) / f64::from((tp + fp).max(1)),
+                f64::from(tp) / f64::from((tp + fneg).max(1)),
+                cfg.threshold
+            );
+        }
+    }
+
+    #[test]
+    fn flag_z_is_checked_and_a_bound_only_lowers_the_forecast() {
+        let bad = ViralConfig {
+            flag_z: -1.0,
+            ..ViralConfig::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("flag_z"));
+        let mut d = det();
+        let mut out = Vec::new();
+        d.observe(&root(0, SentimentLabel::Negative, 2_000), &mut out);
+        for i in 0..40 {
+            d.observe(&repost(i * MIN, i as u64, 200), &mut out);
+        }
+        let c = d.state.cascades.values().next().unwrap();
+        let point = d.forecast_with(c, 40 * MIN, 0.0).final_size;
+        let low = d.forecast_with(c, 40 * MIN, 1.645).final_size;
+        assert!(low <= point, "{low} > {point}");
+        assert!(low >= 40.0, "never below the reshares seen: {low}");
     }
 
     #[test]

@@ -129,8 +129,8 @@ pub struct CascadeOutcome {
     pub forecast_at_min: f64,
     /// Minutes from the root post to that moment (when the root was seen).
     pub minutes_to_min: Option<f64>,
-    /// Minutes after the root post at which a forecast first reached the threshold, checked
-    /// at `min_reshares` and every doubling of it (the detector's flag rule).
+    /// Minutes after the root post at which the detector had flagged the cascade (seen at
+    /// the next reshare after its bucket closed; 0 when the root was not seen).
     pub flagged_after: Option<f64>,
     /// Minutes after the root post at which the reshares seen reached the threshold.
     pub reached_threshold_after: Option<f64>,
@@ -145,6 +145,8 @@ struct CascadeTrack {
     root_at: Option<Timestamp>,
     reshares: u64,
     next_check: u64,
+    /// Minutes from the root to the last reshare seen.
+    last_after: Option<f64>,
     forecast_at_min: Option<f64>,
     minutes_to_min: Option<f64>,
     flagged_after: Option<f64>,
@@ -233,22 +235,22 @@ pub fn run_drill(drill: &Drill, enricher: &Enricher, config: &RunConfig) -> Outc
                             .map(|r| (at.as_millis() - r.as_millis()) as f64 / MINUTE as f64)
                     };
                     let after = since_root(m.published_at);
+                    t.last_after = after;
                     if t.reached_threshold_after.is_none() && t.reshares as f64 >= viral.threshold {
                         t.reached_threshold_after = after;
                     }
-                    if t.reshares >= t.next_check {
-                        t.next_check = t.next_check.saturating_mul(2);
-                        if let Some(f) =
+                    if t.forecast_at_min.is_none()
+                        && t.reshares >= t.next_check
+                        && let Some(f) =
                             monitor.viral().forecast_of(&t.source, root, m.published_at)
-                        {
-                            if t.forecast_at_min.is_none() {
-                                t.forecast_at_min = Some(f.final_size);
-                                t.minutes_to_min = after;
-                            }
-                            if t.flagged_after.is_none() && f.final_size >= viral.threshold {
-                                t.flagged_after = after.or(Some(0.0));
-                            }
-                        }
+                    {
+                        t.forecast_at_min = Some(f.final_size);
+                        t.minutes_to_min = after;
+                    }
+                    if t.flagged_after.is_none()
+                        && monitor.viral().flagged_forecast(&t.source, root).is_some()
+                    {
+                        t.flagged_after = after.or(Some(0.0));
                     }
                 }
             }
@@ -258,6 +260,13 @@ pub fn run_drill(drill: &Drill, enricher: &Enricher, config: &RunConfig) -> Outc
     monitor.tick(drill.end, &mut out);
     collect(&mut out, &mut changes);
     let mut outcome = score(drill, config, matched, changes);
+    // A flag raised when the last bucket closed, after the cascade's last reshare.
+    for (root, t) in &mut cascades {
+        if t.flagged_after.is_none() && monitor.viral().flagged_forecast(&t.source, root).is_some()
+        {
+            t.flagged_after = t.last_after.or(Some(0.0));
+        }
+    }
     let mut followed: Vec<(&str, CascadeTrack)> = cascades
         .into_iter()
         .filter(|(_, t)| t.forecast_at_min.is_some())
@@ -446,6 +455,10 @@ pub struct ViralStats {
     /// Median minutes by which the flag came before the reshares reached the threshold
     /// (flagged explosive cascades whose root was seen).
     pub median_lead_minutes: Option<f64>,
+    /// Final sizes of the followed cascades: median, 90th percentile, largest.
+    pub final_sizes: (Option<f64>, Option<f64>, Option<f64>),
+    /// Median final size of the flagged cascades.
+    pub flagged_median_final: Option<f64>,
 }
 
 fn viral_stats(all: &[&CascadeOutcome]) -> ViralStats {
@@ -456,6 +469,12 @@ fn viral_stats(all: &[&CascadeOutcome]) -> ViralStats {
     let mut errors = Vec::new();
     let mut ratios = Vec::new();
     let mut leads = Vec::new();
+    let mut finals: Vec<f64> = all.iter().map(|c| c.final_reshares as f64).collect();
+    let mut flagged_finals: Vec<f64> = all
+        .iter()
+        .filter(|c| c.flagged_after.is_some())
+        .map(|c| c.final_reshares as f64)
+        .collect();
     for c in all {
         let fin = c.final_reshares.max(1) as f64;
         if c.forecast_at_min >= vigie_detect::MAX_FORECAST {
@@ -474,9 +493,21 @@ fn viral_stats(all: &[&CascadeOutcome]) -> ViralStats {
             }
         }
     }
-    for v in [&mut errors, &mut ratios, &mut leads] {
+    for v in [
+        &mut errors,
+        &mut ratios,
+        &mut leads,
+        &mut finals,
+        &mut flagged_finals,
+    ] {
         v.sort_by(f64::total_cmp);
     }
+    s.final_sizes = (
+        quantile(&finals, 0.5),
+        quantile(&finals, 0.9),
+        finals.last().copied(),
+    );
+    s.flagged_median_final = quantile(&flagged_finals, 0.5);
     s.relative_error = (quantile(&errors, 0.5), quantile(&errors, 0.9));
     s.median_ratio = quantile(&ratios, 0.5);
     s.median_lead_minutes = quantile(&leads, 0.5);
@@ -670,6 +701,8 @@ mod tests {
         assert_eq!(v.median_ratio, Some(0.75));
         assert_eq!((v.explosive, v.flagged, v.flagged_explosive), (1, 2, 1));
         assert_eq!(v.median_lead_minutes, Some(30.0));
+        assert_eq!(v.final_sizes, (Some(100.0), Some(400.0), Some(400.0)));
+        assert_eq!(v.flagged_median_final, Some(50.0));
     }
 
     #[test]

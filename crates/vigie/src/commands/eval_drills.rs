@@ -241,11 +241,15 @@ viral forecasts: {} cascades reached the first forecast ({} unbounded); final-si
     );
     let _ = writeln!(
         s,
-        "viral flags: {} explosive cascades (final ≥ threshold), {} flagged, {} of them explosive; flag {} min before the threshold was reached (median)",
+        "viral flags: {} explosive cascades (final ≥ threshold), {} flagged, {} of them explosive; flag {} min before the threshold was reached (median); final sizes median {} / p90 {} / max {}, of the flagged ones median {}",
         v.explosive,
         v.flagged,
         v.flagged_explosive,
-        fmt_min(v.median_lead_minutes)
+        fmt_min(v.median_lead_minutes),
+        fmt_min(v.final_sizes.0),
+        fmt_min(v.final_sizes.1),
+        fmt_min(v.final_sizes.2),
+        fmt_min(v.flagged_median_final)
     );
     let _ = writeln!(
         s,
