@@ -1125,6 +1125,39 @@ mod webhooks {
             "published_at": "2026-03-01T10:00:00Z", "text": "Orsane m'a remboursé"})
     }
 
+    /// Scaled out, the cursor is the batch's de-duplication id on the bus: a restarted
+    /// process resuming from the saved count must not reuse the ids of batches published
+    /// before the restart.
+    #[tokio::test]
+    async fn webhook_cursors_resume_the_count_but_never_repeat_across_restarts() {
+        let ws = WorkspaceId::new("acme").unwrap();
+        let cfg = WebhookSource {
+            id: "crm".into(),
+            secret: None,
+            token: Some(Secret::new("t0k")),
+            max_bytes: 2048,
+        };
+        let first = WebhookHub::default()
+            .register_generic(&ws, &cfg, clock())
+            .unwrap();
+        let mut second = WebhookHub::default()
+            .register_generic(&ws, &cfg, clock())
+            .unwrap();
+        let saved = first.cursor();
+        assert!(saved.starts_with("0@"), "{saved}");
+        second.seek(&saved.replace("0@", "105@")).unwrap();
+        let resumed = second.cursor();
+        assert!(resumed.starts_with("105@"), "{resumed}");
+        assert_ne!(
+            resumed,
+            saved.replace("0@", "105@"),
+            "same id after a restart"
+        );
+        // Cursors saved before the run id existed still resume.
+        second.seek("42").unwrap();
+        assert!(second.cursor().starts_with("42@"));
+    }
+
     #[tokio::test]
     async fn generic_webhook_checks_signature_token_size_and_payload() {
         crate::http::install_crypto();
@@ -1361,6 +1394,9 @@ mod webhooks {
                             "id": "m9", "caption": "Merci @orsane pour rien", "timestamp": "2026-03-01T09:45:00+0000",
                             "username": "tom", "permalink": "https://www.instagram.com/p/ABC/", "like_count": 3, "comments_count": 4}}))
                         .into_response()
+                    } else if fields.starts_with("mentioned_comment.comment_id(gone)") {
+                        // A deleted comment: Graph API error 100.
+                        (StatusCode::BAD_REQUEST, "{\"error\":{\"code\":100}}").into_response()
                     } else {
                         (StatusCode::BAD_REQUEST, "unknown fields").into_response()
                     }
@@ -1383,7 +1419,8 @@ mod webhooks {
         let url = format!("{base}/hooks/acme/ig");
         let body = serde_json::to_vec(&serde_json::json!({"object": "instagram", "entry": [{"id": "1784", "time": 1772359200, "changes": [
             {"field": "mentions", "value": {"media_id": "m5", "comment_id": "c77"}},
-            {"field": "mentions", "value": {"media_id": "m9"}}]}]}))
+            {"field": "mentions", "value": {"media_id": "m9"}},
+            {"field": "mentions", "value": {"media_id": "m5", "comment_id": "gone"}}]}]}))
         .unwrap();
         let client = reqwest::Client::new();
         let send = || {
@@ -1420,10 +1457,12 @@ mod webhooks {
         let m = &run.mentions[1];
         assert_eq!((m.author.handle.as_str(), m.engagement.replies), ("tom", 4));
         assert!(m.reply_to.is_none());
-        assert!(run.rejected.is_empty(), "{:?}", run.rejected);
+        // The deleted comment is skipped with its reason; the others are stored.
+        assert_eq!(run.rejected.len(), 1, "{:?}", run.rejected);
+        assert!(run.rejected[0].reason.contains("HTTP 400"), "{:?}", run.rejected);
         assert_eq!(
             asked.lock().unwrap().len(),
-            3,
+            4,
             "one failed call, then one per mention"
         );
     }

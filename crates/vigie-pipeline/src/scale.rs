@@ -213,6 +213,7 @@ pub fn start_ingest(
                 .unwrap_or_default()
             };
             let mut failed = false;
+            let mut refused = false;
             let ranges = if mentions.is_empty() {
                 Vec::new()
             } else {
@@ -228,6 +229,7 @@ pub fn start_ingest(
                         external_id = part.first().map_or("", |m| m.external_id.as_str()),
                         "a mention larger than a bus message is refused"
                     );
+                    refused = true;
                     continue;
                 }
                 // One id per part: a replay after a crash splits the same way, and the
@@ -251,8 +253,13 @@ pub fn start_ingest(
                 receipts.fail();
                 break;
             }
-            // Persisted by the bus: the waiting webhook requests may be answered.
-            receipts.confirm();
+            // Persisted by the bus: the waiting webhook requests may be answered — unless a
+            // mention was refused, which they must not take for stored.
+            if refused {
+                receipts.fail();
+            } else {
+                receipts.confirm();
+            }
             if let (Some(source), Some(cursor)) = (&source, &cursor)
                 && let Err(e) = store.save_checkpoint(&workspace, source, cursor).await
             {

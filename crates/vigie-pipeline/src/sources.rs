@@ -97,6 +97,64 @@ pub fn spawn_connector_with(
 struct Pending {
     change: MentionChange,
     tries: u32,
+    /// The webhook requests waiting for this change (with the others of their batch).
+    waiter: Option<ChangeWaiter>,
+}
+
+/// Told once every change of a batch is applied; dropping its sender (a change given up, or
+/// the source stopping) tells the waiting requests it failed.
+#[derive(Clone)]
+struct ChangeWaiter(Arc<std::sync::Mutex<(usize, Option<tokio::sync::oneshot::Sender<()>>)>>);
+
+impl ChangeWaiter {
+    fn new(changes: usize, done: tokio::sync::oneshot::Sender<()>) -> Self {
+        Self(Arc::new(std::sync::Mutex::new((changes, Some(done)))))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (usize, Option<tokio::sync::oneshot::Sender<()>>)> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn applied(&self) {
+        let mut g = self.lock();
+        g.0 = g.0.saturating_sub(1);
+        if g.0 == 0
+            && let Some(done) = g.1.take()
+        {
+            let _ = done.send(());
+        }
+    }
+
+    fn dropped(&self) {
+        self.lock().1.take();
+    }
+}
+
+/// Splits a batch's receipts when it carries changes: the requests are answered once the
+/// mentions are stored (the envelope's receipts) **and** every change is applied (the
+/// waiter given to the pending changes).
+fn split_receipts(
+    receipts: vigie_connect::Receipts,
+    changes: usize,
+) -> (vigie_connect::Receipts, Option<ChangeWaiter>) {
+    if changes == 0 || receipts.is_empty() {
+        return (receipts, None);
+    }
+    let (stored_tx, stored_rx) = tokio::sync::oneshot::channel();
+    let (applied_tx, applied_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        if stored_rx.await.is_ok() && applied_rx.await.is_ok() {
+            receipts.confirm();
+        } else {
+            receipts.fail();
+        }
+    });
+    (
+        vigie_connect::Receipts::new(vec![stored_tx]),
+        Some(ChangeWaiter::new(changes, applied_tx)),
+    )
 }
 
 async fn apply_changes(
@@ -114,6 +172,9 @@ async fn apply_changes(
             }
             Ok(outcome) => {
                 tracing::debug!(source = %id, external_id = %p.change.external_id, ?outcome, "change applied");
+                if let Some(w) = &p.waiter {
+                    w.applied();
+                }
             }
             Err(e) if p.tries < CHANGE_RETRIES => {
                 tracing::warn!(source = %id, error = %e, "cannot apply a change; retrying");
@@ -122,6 +183,9 @@ async fn apply_changes(
             }
             Err(e) => {
                 tracing::error!(source = %id, error = %e, external_id = %p.change.external_id, "change dropped");
+                if let Some(w) = &p.waiter {
+                    w.dropped();
+                }
             }
         }
     }
@@ -180,11 +244,12 @@ async fn run_connector(
             || !receipts.is_empty();
         let newest = mentions.iter().map(|m| m.published_at).max();
         let (n_mentions, n_changes, n_rejected) = (mentions.len(), changes.len(), rejected.len());
-        pending.extend(
-            changes
-                .into_iter()
-                .map(|change| Pending { change, tries: 0 }),
-        );
+        let (receipts, waiter) = split_receipts(receipts, changes.len());
+        pending.extend(changes.into_iter().map(|change| Pending {
+            change,
+            tries: 0,
+            waiter: waiter.clone(),
+        }));
         if delivered {
             let envelope = Envelope {
                 workspace: workspace.clone(),
@@ -339,6 +404,45 @@ mod tests {
                 _ => std::future::pending().await,
             }
         }
+    }
+
+    /// A webhook request carrying changes is answered once its mentions are stored and
+    /// every change applied; a dropped change, or a batch not stored, fails it.
+    #[tokio::test]
+    async fn requests_with_changes_wait_for_the_store_and_every_change() {
+        type Outcome = Result<(), tokio::sync::oneshot::error::RecvError>;
+        async fn run(store_ok: bool, applied: usize, dropped: bool) -> Outcome {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let (envelope, waiter) = split_receipts(vigie_connect::Receipts::new(vec![tx]), 2);
+            let waiter = waiter.unwrap();
+            if store_ok {
+                envelope.confirm();
+            } else {
+                envelope.fail();
+            }
+            for _ in 0..applied {
+                waiter.applied();
+            }
+            if dropped {
+                waiter.dropped();
+            }
+            drop(waiter);
+            tokio::time::timeout(Duration::from_secs(5), rx)
+                .await
+                .unwrap()
+        }
+        assert!(run(true, 2, false).await.is_ok());
+        assert!(run(true, 1, true).await.is_err(), "a change was given up");
+        assert!(
+            run(false, 2, false).await.is_err(),
+            "the mentions were not stored"
+        );
+        // Without changes, the receipts travel with the envelope unchanged.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (envelope, waiter) = split_receipts(vigie_connect::Receipts::new(vec![tx]), 0);
+        assert!(waiter.is_none());
+        envelope.confirm();
+        assert!(rx.await.is_ok());
     }
 
     #[tokio::test]

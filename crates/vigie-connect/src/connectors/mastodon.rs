@@ -55,34 +55,76 @@ type SseStream = Pin<
 /// dropped (then reconnected with backoff) instead of filling memory.
 pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
 
-/// Bytes since the last blank line (the end of an SSE event).
+/// Bytes since the last blank line (the end of an SSE event). Lines end with CRLF, LF or CR.
 #[derive(Debug, Default, Clone, Copy)]
 struct EventSize {
     since_boundary: usize,
-    /// The previous byte ended a line (`\n`), ignoring `\r`.
+    /// The previous byte ended a line.
     line_start: bool,
+    /// The previous byte was a CR (a LF right after it belongs to the same line end).
+    after_cr: bool,
 }
 
 impl EventSize {
     fn feed(&mut self, chunk: &[u8]) -> Result<(), StreamFailure> {
         for &b in chunk {
-            match b {
-                b'\n' if self.line_start => {
+            if b == b'\n' && self.after_cr {
+                self.after_cr = false;
+                continue;
+            }
+            self.after_cr = b == b'\r';
+            if b == b'\n' || b == b'\r' {
+                if self.line_start {
                     self.since_boundary = 0;
                     continue;
                 }
-                b'\n' => self.line_start = true,
-                b'\r' => {}
-                _ => self.line_start = false,
+                self.line_start = true;
+            } else {
+                self.line_start = false;
             }
             self.since_boundary += 1;
-        }
-        if self.since_boundary > MAX_EVENT_BYTES {
-            return Err(StreamFailure(format!(
-                "an event of more than {MAX_EVENT_BYTES} bytes: stream dropped"
-            )));
+            if self.since_boundary > MAX_EVENT_BYTES {
+                return Err(StreamFailure(format!(
+                    "an event of more than {MAX_EVENT_BYTES} bytes: stream dropped"
+                )));
+            }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod event_size_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::{EventSize, MAX_EVENT_BYTES};
+
+    #[test]
+    fn blank_lines_end_events_whatever_the_line_endings() {
+        for sep in ["\n", "\r\n", "\r"] {
+            let mut size = EventSize::default();
+            let line = format!("data: {}{sep}", "x".repeat(1000));
+            // 2,000 events of about 1 KB, each ended by a blank line: never too big.
+            for _ in 0..2_000 {
+                size.feed(line.as_bytes()).unwrap();
+                size.feed(sep.as_bytes()).unwrap();
+            }
+            // One event of more than 1 MiB, even split in small chunks: refused as soon as
+            // it passes the limit.
+            let mut size = EventSize::default();
+            let mut fed = 0;
+            let err = loop {
+                match size.feed(line.as_bytes()) {
+                    Ok(()) => fed += line.len(),
+                    Err(e) => break e,
+                }
+                // (A CRLF counts as one byte of the event.)
+                assert!(
+                    fed <= MAX_EVENT_BYTES + 2 * line.len(),
+                    "{sep:?}: not refused"
+                );
+            };
+            assert!(err.to_string().contains("more than"), "{err}");
+        }
     }
 }
 

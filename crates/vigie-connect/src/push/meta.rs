@@ -301,14 +301,37 @@ fn instagram_mention(
     }
 }
 
-/// Reads each mention's comment or caption from the Graph API. Any failure (network, HTTP
-/// error, unexpected answer) fails the whole request, to be delivered again by Meta.
+/// All the lookups of one delivery must finish within this (Meta gives up on slow
+/// endpoints and delivers again).
+pub(crate) const LOOKUP_BUDGET: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Reads each mention's comment or caption from the Graph API. A mention the Graph API
+/// refuses (4xx: deleted, hidden, comments disabled) or answers without text is skipped with
+/// its reason; a network error, a 5xx or the [`LOOKUP_BUDGET`] running out fails the whole
+/// request, to be delivered again by Meta.
 pub(crate) async fn resolve(
     graph: &Graph,
     lookups: &[IgLookup],
     now: Timestamp,
+    skipped: &mut Vec<RecordError>,
+) -> Result<Vec<Mention>, String> {
+    match tokio::time::timeout(LOOKUP_BUDGET, resolve_all(graph, lookups, now, skipped)).await {
+        Ok(r) => r,
+        Err(_) => Err(format!(
+            "Graph API lookups took more than {} s",
+            LOOKUP_BUDGET.as_secs()
+        )),
+    }
+}
+
+async fn resolve_all(
+    graph: &Graph,
+    lookups: &[IgLookup],
+    now: Timestamp,
+    skipped: &mut Vec<RecordError>,
 ) -> Result<Vec<Mention>, String> {
     let mut out = Vec::with_capacity(lookups.len());
+    let mut skip = |reason: String| skipped.push(RecordError { line: 0, reason });
     for l in lookups {
         let (edge, fields) = match &l.comment_id {
             Some(c) => (
@@ -341,6 +364,13 @@ pub(crate) async fn resolve(
             .await
             .map_err(|e| format!("{what}: {}", e.without_url()))?;
         let status = resp.status();
+        if status.is_client_error() && status.as_u16() != 429 {
+            skip(format!(
+                "instagram mention skipped: {what} answered HTTP {}",
+                status.as_u16()
+            ));
+            continue;
+        }
         if !status.is_success() {
             return Err(format!("{what}: HTTP {}", status.as_u16()));
         }
@@ -348,18 +378,21 @@ pub(crate) async fn resolve(
             .json()
             .await
             .map_err(|e| format!("{what}: unexpected answer: {}", e.without_url()))?;
-        let node = body
-            .get(edge)
-            .ok_or_else(|| format!("{what}: the answer has no {edge}"))?;
+        let Some(node) = body.get(edge) else {
+            skip(format!("instagram mention skipped: {what} has no {edge}"));
+            continue;
+        };
         let s = |k: &str| node.get(k).and_then(|x| x.as_str()).map(str::to_owned);
         let n = |k: &str| node.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
-        let text = if l.comment_id.is_some() {
+        let Some(text) = if l.comment_id.is_some() {
             s("text")
         } else {
             s("caption")
         }
-        .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| format!("{what}: no text"))?;
+        .filter(|t| !t.trim().is_empty()) else {
+            skip(format!("instagram mention skipped: {what} has no text"));
+            continue;
+        };
         let id =
             s("id").unwrap_or_else(|| l.comment_id.clone().unwrap_or_else(|| l.media_id.clone()));
         let permalink = if l.comment_id.is_some() {

@@ -95,6 +95,7 @@ impl WebhookHub {
             id: id.to_owned(),
             rx,
             received: 0,
+            run: fastrand::u64(..),
             changes: Vec::new(),
             receipts: Vec::new(),
         }
@@ -252,7 +253,7 @@ async fn receive(
         && !pushed.lookups.is_empty()
     {
         let lookups = std::mem::take(&mut pushed.lookups);
-        match meta::resolve(graph, &lookups, now).await {
+        match meta::resolve(graph, &lookups, now, &mut pushed.skipped).await {
             Ok(found) => pushed.mentions.extend(found),
             Err(reason) => return retry_later(&reason),
         }
@@ -331,6 +332,8 @@ pub struct PushConnector {
     id: String,
     rx: mpsc::Receiver<Pushed>,
     received: u64,
+    /// Random id of this connector's run (see `cursor`).
+    run: u64,
     changes: Vec<MentionChange>,
     /// The requests of the batches returned since the last `take_receipts`.
     receipts: Vec<tokio::sync::oneshot::Sender<()>>,
@@ -348,12 +351,17 @@ impl Connector for PushConnector {
 
     fn seek(&mut self, cursor: &str) -> Result<(), ConnectorError> {
         // Senders retry what was not acknowledged; the count only feeds the health report.
-        self.received = cursor.parse().unwrap_or(0);
+        let count = cursor.split_once('@').map_or(cursor, |(n, _)| n);
+        self.received = count.parse().unwrap_or(0);
         Ok(())
     }
 
+    /// `COUNT@RUN`: the items received, and this process's run id. Scaled out, the cursor
+    /// is the bus's de-duplication id of the batch: after a restart the count starts again
+    /// from the last saved checkpoint, and the run id keeps a new batch from being taken
+    /// for one published before the restart.
     fn cursor(&self) -> String {
-        self.received.to_string()
+        format!("{}@{:016x}", self.received, self.run)
     }
 
     fn take_changes(&mut self) -> Vec<MentionChange> {

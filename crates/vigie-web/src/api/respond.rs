@@ -208,13 +208,14 @@ impl vigie_respond::RoleNotifier for MobilizerRoles {
 }
 
 fn base_engine(state: &AppState) -> Result<Engine, ApiError> {
-    // `VIGIE_SCENARIOS_DIR`, else `scenarios/` in the working directory, else the library
-    // compiled into the binary.
-    let dir = std::env::var("VIGIE_SCENARIOS_DIR").unwrap_or_else(|_| "scenarios".into());
-    let library = if std::path::Path::new(&dir).is_dir() {
-        ScenarioLibrary::load_dir(std::path::Path::new(&dir)).map_err(api_error)?
-    } else {
-        ScenarioLibrary::shipped().map_err(api_error)?
+    // `VIGIE_SCENARIOS_DIR` (which must exist when set), else `scenarios/` in the working
+    // directory, else the library compiled into the binary.
+    let library = match std::env::var("VIGIE_SCENARIOS_DIR") {
+        Ok(dir) => ScenarioLibrary::load_dir(std::path::Path::new(&dir)).map_err(api_error)?,
+        Err(_) if std::path::Path::new("scenarios").is_dir() => {
+            ScenarioLibrary::load_dir(std::path::Path::new("scenarios")).map_err(api_error)?
+        }
+        Err(_) => ScenarioLibrary::shipped().map_err(api_error)?,
     };
     let brands = state
         .config

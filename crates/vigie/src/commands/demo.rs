@@ -228,8 +228,7 @@ async fn write_mobilization(
 /// The responding side of the story: when Paul acknowledges the first alert, he activates
 /// the scenario Vigie proposes for the incident (on the story's clock), which opens its
 /// crisis room with tasks, policy-checked drafts and the inbox. `demo --serve` shows it.
-/// Skipped with a line when the scenario library (`scenarios/`, or `VIGIE_SCENARIOS_DIR`)
-/// is not found from the current directory.
+/// Skipped with a line when no scenario of the library matches the incident.
 async fn write_activation(
     out: &mut String,
     store: Arc<dyn Store>,
@@ -265,7 +264,7 @@ async fn write_activation(
     let Some(best) = proposals.first() else {
         let _ = writeln!(
             out,
-            "\nResponse: no scenario library found here (scenarios/): no crisis room in the story"
+            "\nResponse: no scenario of the library matches the incident: no crisis room in the story"
         );
         return Ok(());
     };
