@@ -143,9 +143,14 @@ pub fn last_period_end(config: &DigestConfig, now: Timestamp) -> Timestamp {
             DigestPeriod::Daily => true,
             DigestPeriod::Weekly => day.weekday() == config.weekday,
         };
+        // A local hour skipped by a daylight-saving change means the first valid instant
+        // after it (02:00 on the spring-forward day is 03:00).
         if wanted_day
             && let Some(at) = day.and_hms_opt(config.hour, 0, 0)
-            && let Some(at) = tz.from_local_datetime(&at).earliest()
+            && let Some(at) = tz.from_local_datetime(&at).earliest().or_else(|| {
+                tz.from_local_datetime(&(at + chrono::Duration::hours(1)))
+                    .earliest()
+            })
         {
             let at = Timestamp::from_datetime(at.with_timezone(&chrono::Utc));
             if at <= now {
@@ -210,7 +215,12 @@ pub async fn build(
     let store = engine.store();
     let ws = &workspace.id;
     let len = period_ms(period);
-    let from = to.plus_millis(-len);
+    // A scheduled period starts where the previous one ended, so that a daylight-saving
+    // change neither counts an hour twice nor leaves one out; otherwise it is `len` long.
+    let from = match workspace.digests.iter().find(|d| d.period == period) {
+        Some(d) if last_period_end(d, to) == to => last_period_end(d, to.plus_millis(-1)),
+        _ => to.plus_millis(-len),
+    };
     let previous_from = from.plus_millis(-len);
     let mut tallies: HashMap<WatchId, Tally> = workspace
         .watches
@@ -730,6 +740,26 @@ mod tests {
         assert_eq!(
             last_period_end(&weekly, ts("2026-03-09T07:00:00Z")),
             ts("2026-03-09T07:00:00Z")
+        );
+    }
+
+    #[test]
+    fn consecutive_periods_meet_across_daylight_saving_changes() {
+        // Paris springs forward on 2026-03-29 (02:00 → 03:00) and falls back on 2026-10-25.
+        let daily = cfg(DigestPeriod::Daily, 8);
+        let end = last_period_end(&daily, ts("2026-03-29T12:00:00Z"));
+        assert_eq!(end, ts("2026-03-29T06:00:00Z"));
+        // The period ending then starts where the previous one ended: 23 hours, not 24.
+        let start = last_period_end(&daily, end.plus_millis(-1));
+        assert_eq!(start, ts("2026-03-28T07:00:00Z"));
+        let end = last_period_end(&daily, ts("2026-10-25T12:00:00Z"));
+        let start = last_period_end(&daily, end.plus_millis(-1));
+        assert_eq!(end.millis_since(start), 25 * 3_600_000);
+        // 02:00 does not exist on 2026-03-29 in Paris: that day's period ends at 03:00.
+        let two = cfg(DigestPeriod::Daily, 2);
+        assert_eq!(
+            last_period_end(&two, ts("2026-03-29T12:00:00Z")),
+            ts("2026-03-29T01:00:00Z")
         );
     }
 }

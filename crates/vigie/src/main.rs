@@ -10,7 +10,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    output::init_logging(cli.verbose, cli.log_json);
+    // The demo prints its notifications in its own timeline: the log channel's WARN lines
+    // would only repeat them.
+    let demo = matches!(cli.command, cli::Command::Demo(_));
+    output::init_logging(cli.verbose, cli.log_json, demo);
     // One crypto provider for every TLS client (reqwest, sqlx, lettre): ring.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

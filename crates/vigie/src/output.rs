@@ -3,11 +3,13 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use tracing_subscriber::EnvFilter;
 
-/// Logs go to stderr so that command output on stdout stays clean.
-pub fn init_logging(verbose: u8, json: bool) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info,sqlx=warn",
+/// Logs go to stderr so that command output on stdout stays clean. `quiet_notify` hides the
+/// log notification channel's messages at the default verbosity (the demo prints them).
+pub fn init_logging(verbose: u8, json: bool, quiet_notify: bool) {
+    let default = match (verbose, quiet_notify) {
+        (0, true) => "warn,vigie::notify=error",
+        (0, false) => "warn",
+        (1, _) => "info,sqlx=warn",
         _ => "debug,sqlx=info",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));

@@ -85,9 +85,12 @@ impl AuthSettings {
     /// The client's address: the peer, or, when the peer is a trusted proxy, the last
     /// address in `X-Forwarded-For` that is not itself a trusted proxy (the one the nearest
     /// proxy saw; earlier entries are whatever the client claimed).
+    /// Addresses are canonical (`::ffff:127.0.0.1` is `127.0.0.1`), and `X-Forwarded-For`
+    /// entries may carry a port (`203.0.113.9:5123`, `[2001:db8::1]:443`).
     pub fn client_address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
-        let peer = peer?;
-        if !self.trusted_proxies.contains(&peer) {
+        let peer = peer?.to_canonical();
+        let trusted = |a: &IpAddr| self.trusted_proxies.iter().any(|t| t.to_canonical() == *a);
+        if !trusted(&peer) {
             return Some(peer);
         }
         let forwarded: Vec<IpAddr> = headers
@@ -95,15 +98,33 @@ impl AuthSettings {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .filter_map(|a| {
+                let a = a.trim();
+                a.parse::<IpAddr>()
+                    .ok()
+                    .or_else(|| a.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+                    .map(|ip| ip.to_canonical())
+            })
             .collect();
         Some(
             forwarded
                 .into_iter()
                 .rev()
-                .find(|a| !self.trusted_proxies.contains(a))
+                .find(|a| !trusted(a))
                 .unwrap_or(peer),
         )
+    }
+
+    /// The throttling key of a client address: the address itself, or its /64 for IPv6
+    /// (one subscriber usually holds a whole /64).
+    pub fn address_key(ip: IpAddr) -> String {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => format!("addr:{v4}"),
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        }
     }
 }
 
@@ -508,5 +529,24 @@ mod tests {
             Some(ip("127.0.0.1"))
         );
         assert_eq!(settings.client_address(None, &h), None);
+        // A mapped IPv4 peer is the IPv4 proxy; entries with a port are read.
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.9:5123, [2001:db8::1]:443".parse().unwrap(),
+        );
+        assert_eq!(
+            settings.client_address(Some(ip("::ffff:127.0.0.1")), &h),
+            Some(ip("2001:db8::1"))
+        );
+        assert_eq!(
+            AuthSettings::address_key(ip("2001:db8:1:2:aaaa::1")),
+            AuthSettings::address_key(ip("2001:db8:1:2:bbbb::9")),
+            "one IPv6 /64, one key"
+        );
+        assert_eq!(
+            AuthSettings::address_key(ip("::ffff:10.0.0.1")),
+            "addr:10.0.0.1"
+        );
     }
 }

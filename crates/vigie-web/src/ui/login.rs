@@ -155,7 +155,7 @@ pub(crate) async fn attempt_login(
     let settings: &AuthSettings = &state.auth;
     let window = i64::try_from(settings.throttle_window.as_millis()).unwrap_or(i64::MAX);
     let key = format!("login:{}", login.trim().to_lowercase());
-    let address_key = client.map(|ip| format!("addr:{ip}"));
+    let address_key = client.map(crate::auth::AuthSettings::address_key);
     let mut keys = vec![(key.as_str(), settings.max_failures)];
     if let Some(k) = &address_key {
         keys.push((k.as_str(), settings.max_failures_per_address));

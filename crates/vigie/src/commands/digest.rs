@@ -44,8 +44,9 @@ pub struct DigestArgs {
     #[arg(long, value_enum, default_value_t = DigestFormat::Text)]
     pub format: DigestFormat,
     /// Send it now to the recipients of the workspace's digest of this period, through its
-    /// e-mail channel, instead of printing it (the server's schedule is not changed).
-    #[arg(long)]
+    /// e-mail channel, instead of printing it (the server's schedule is not changed). The
+    /// e-mail is in the configured language, with both text and HTML parts.
+    #[arg(long, conflicts_with_all = ["lang", "format"])]
     pub send: bool,
     /// Configuration and database.
     #[command(flatten)]
