@@ -1459,7 +1459,11 @@ mod webhooks {
         assert!(m.reply_to.is_none());
         // The deleted comment is skipped with its reason; the others are stored.
         assert_eq!(run.rejected.len(), 1, "{:?}", run.rejected);
-        assert!(run.rejected[0].reason.contains("HTTP 400"), "{:?}", run.rejected);
+        assert!(
+            run.rejected[0].reason.contains("HTTP 400"),
+            "{:?}",
+            run.rejected
+        );
         assert_eq!(
             asked.lock().unwrap().len(),
             4,
