@@ -119,6 +119,8 @@ pub struct Digest {
     pub from: Timestamp,
     /// End of the period (exclusive).
     pub to: Timestamp,
+    /// Time zone the times are shown in (the digest's `time_zone`, else `UTC`).
+    pub time_zone: String,
     /// One entry per configured watch, in configuration order.
     pub watches: Vec<WatchDigest>,
 }
@@ -336,6 +338,11 @@ pub async fn build(
             incidents: list,
         });
     }
+    let time_zone = workspace
+        .digests
+        .iter()
+        .find(|d| d.period == period)
+        .map_or_else(|| "UTC".to_owned(), |d| d.time_zone.name().to_owned());
     Ok(Digest {
         workspace: ws.clone(),
         workspace_name: workspace.name.clone(),
@@ -343,6 +350,7 @@ pub async fn build(
         lang,
         from,
         to,
+        time_zone,
         watches,
     })
 }
@@ -390,8 +398,16 @@ fn tr(lang: Lang, key: &str) -> &'static str {
     }
 }
 
-fn fmt_time(t: Timestamp) -> String {
-    t.to_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
+/// A time in the digest's time zone (`2026-03-04 08:00 CET`), UTC when it has none.
+fn fmt_time(t: Timestamp, time_zone: &str) -> String {
+    match time_zone.parse::<chrono_tz::Tz>() {
+        Ok(tz) if time_zone != "UTC" => t
+            .to_datetime()
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        _ => t.to_datetime().format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
 }
 
 fn number(lang: Lang, x: f64) -> String {
@@ -436,17 +452,17 @@ fn watch_rows(l: Lang, w: &WatchDigest) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn incident_line(l: Lang, i: &DigestIncident) -> String {
+fn incident_line(l: Lang, i: &DigestIncident, time_zone: &str) -> String {
     let inc = &i.incident;
     let closed = inc.closed_at.map_or_else(
         || tr(l, "still_open").to_owned(),
-        |c| format!("{} {}", tr(l, "closed"), fmt_time(c)),
+        |c| format!("{} {}", tr(l, "closed"), fmt_time(c, time_zone)),
     );
     format!(
         "#{} — {} {} — {} {} — {closed}",
         inc.id,
         tr(l, "opened"),
-        fmt_time(inc.opened_at),
+        fmt_time(inc.opened_at, time_zone),
         tr(l, "level"),
         inc.peak_level
     )
@@ -458,7 +474,10 @@ pub fn subject(d: &Digest) -> String {
         "[Vigie] {} — {} — {}",
         tr(d.lang, d.period.as_str()),
         d.workspace_name,
-        d.to.to_datetime().format("%Y-%m-%d")
+        match d.time_zone.parse::<chrono_tz::Tz>() {
+            Ok(tz) => d.to.to_datetime().with_timezone(&tz).format("%Y-%m-%d"),
+            Err(_) => d.to.to_datetime().format("%Y-%m-%d"),
+        }
     )
 }
 
@@ -469,8 +488,8 @@ pub fn render_text(d: &Digest) -> String {
         "{}\n{}: {} → {}\n",
         subject(d),
         tr(l, "period"),
-        fmt_time(d.from),
-        fmt_time(d.to)
+        fmt_time(d.from, &d.time_zone),
+        fmt_time(d.to, &d.time_zone)
     );
     for w in &d.watches {
         let _ = write!(t, "\n== {} ({}) ==\n", w.name, w.watch);
@@ -482,7 +501,7 @@ pub fn render_text(d: &Digest) -> String {
             let _ = writeln!(t, "  {}", tr(l, "no_incident"));
         }
         for i in &w.incidents {
-            let _ = writeln!(t, "  {}\n    {}", incident_line(l, i), i.url);
+            let _ = writeln!(t, "  {}\n    {}", incident_line(l, i, &d.time_zone), i.url);
         }
     }
     t
@@ -499,8 +518,8 @@ pub fn render_html(d: &Digest) -> String {
         esc(&subject(d)),
         esc(&subject(d)),
         esc(tr(l, "period")),
-        esc(&fmt_time(d.from)),
-        esc(&fmt_time(d.to))
+        esc(&fmt_time(d.from, &d.time_zone)),
+        esc(&fmt_time(d.to, &d.time_zone))
     );
     for w in &d.watches {
         let _ = write!(
@@ -533,7 +552,7 @@ pub fn render_html(d: &Digest) -> String {
                     h,
                     "<li><a href=\"{}\">{}</a></li>",
                     esc(&i.url),
-                    esc(&incident_line(l, i))
+                    esc(&incident_line(l, i, &d.time_zone))
                 );
             }
             h.push_str("</ul>");

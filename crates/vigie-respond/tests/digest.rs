@@ -251,6 +251,11 @@ async fn a_daily_digest_shows_the_stored_figures() {
         "{text}"
     );
     assert!(text.contains("Part négative: 40,0 % (4)"), "{text}");
+    // Times in the digest's time zone: the period ends at 08:00 Paris time.
+    assert!(
+        text.contains("2026-03-03 08:00 CET → 2026-03-04 08:00 CET"),
+        "{text}"
+    );
     assert!(text.contains("Période précédente: 5 (+100,0 %)"), "{text}");
     assert!(text.contains("#panne (4)"), "{text}");
     assert!(text.contains("@journaliste (90000)"), "{text}");
