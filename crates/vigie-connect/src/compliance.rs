@@ -620,8 +620,16 @@ mod bluesky {
                     "replyCount": 4, "repostCount": 31, "likeCount": 90, "quoteCount": 2,
                     "indexedAt": at
                 });
-                // Newest first, as the API answers; one malformed view is skipped.
-                axum::Json(serde_json::json!({"posts": [
+                // Newest first, as the API answers, in two pages (the second overlaps the
+                // first by one post); one malformed view is skipped.
+                if uri.query().unwrap_or("").contains("cursor=page2") {
+                    return axum::Json(serde_json::json!({"posts": [
+                        view("p1", "2026-03-01T09:40:00.000Z", "Orsane a perdu mon colis"),
+                        view("p0", "2026-03-01T09:30:00.000Z", "Orsane ?"),
+                    ]}))
+                    .into_response();
+                }
+                axum::Json(serde_json::json!({"cursor": "page2", "posts": [
                     view("p2", "2026-03-01T09:50:00.000Z", "Orsane, toujours rien"),
                     {"uri": "at://broken"},
                     view("p1", "2026-03-01T09:40:00.000Z", "Orsane a perdu mon colis"),
@@ -664,9 +672,11 @@ mod bluesky {
         assert_eq!(
             ids,
             [
+                "at://did:plc:lea/app.bsky.feed.post/p0",
                 "at://did:plc:lea/app.bsky.feed.post/p1",
                 "at://did:plc:lea/app.bsky.feed.post/p2"
-            ]
+            ],
+            "both pages, oldest first, the overlap once"
         );
         let m = &out[0];
         assert_eq!(m.author.handle, "lea.bsky.social");
@@ -675,7 +685,7 @@ mod bluesky {
         assert_eq!((m.engagement.reposts, m.engagement.likes), (31, 90));
         assert_eq!(
             m.url.as_deref(),
-            Some("https://bsky.app/profile/lea.bsky.social/post/p1")
+            Some("https://bsky.app/profile/lea.bsky.social/post/p0")
         );
         assert_eq!(rejected.len(), 1, "{rejected:?}");
         let q = queries.lock().unwrap().clone();
@@ -687,14 +697,18 @@ mod bluesky {
             q[1].contains("since=2026-03-01T10"),
             "the cursor bounds the search: {q:?}"
         );
+        assert!(
+            q[2].contains("cursor=page2") && q[2].contains("since=2026-03-01T10"),
+            "the next page: {q:?}"
+        );
         // Then the stream: refused with 429 and Retry-After 5.
         let e = c.poll(&mut out, &mut rejected).await.unwrap_err();
         assert!(matches!(e, ConnectorError::RateLimited { .. }), "{e}");
         assert_eq!(e.retry_after(), Some(Duration::from_secs(5)), "{e}");
         assert_eq!(
             calls.load(Ordering::SeqCst),
-            2,
-            "the search runs once it succeeded"
+            3,
+            "the refused call, then two pages; the search runs once it succeeded"
         );
     }
 }

@@ -27,6 +27,8 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Replay this much before the cursor on reconnection (µs).
 pub const REWIND_US: i64 = 5_000_000;
 const POLL_WAIT: Duration = Duration::from_secs(5);
+/// Most pages of 100 the search backfill reads after a restart.
+pub const SEARCH_PAGES: usize = 10;
 const BATCH_WAIT: Duration = Duration::from_millis(100);
 const MAX_BATCH: usize = 500;
 /// Largest WebSocket message accepted.
@@ -140,7 +142,9 @@ impl BlueskyConnector {
         Ok(())
     }
 
-    /// Public search, once per start: posts newer than the cursor (or the latest 100).
+    /// Public search, once per start: every post newer than the cursor (following the search
+    /// API's `cursor`, at most [`SEARCH_PAGES`] pages of 100), or the latest 100 on a first
+    /// start.
     async fn search(
         &mut self,
         out: &mut Vec<Mention>,
@@ -149,33 +153,52 @@ impl BlueskyConnector {
         let Some(q) = self.cfg.search.clone() else {
             return Ok(());
         };
-        let mut url = format!(
+        let mut base = format!(
             "{}/xrpc/app.bsky.feed.searchPosts?sort=latest&limit=100&q={}",
             self.cfg.search_api,
             encode(&q)
         );
-        if let Some(c) = self.cursor_us {
-            let since = Timestamp::from_millis(c / 1000).to_rfc3339();
-            url.push_str(&format!("&since={}", encode(&since)));
-        }
-        let resp = self
-            .client
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| http::network(&url, &e))?;
-        let resp = http::check(resp, &url, self.clock.now()).await?;
-        let page: SearchPage = http::json(resp, 8 * 1024 * 1024, &url).await?;
+        let pages = match self.cursor_us {
+            Some(c) => {
+                let since = Timestamp::from_millis(c / 1000).to_rfc3339();
+                base.push_str(&format!("&since={}", encode(&since)));
+                SEARCH_PAGES
+            }
+            None => 1,
+        };
         let mut posts: Vec<Mention> = Vec::new();
-        for p in page.posts {
-            match serde_json::from_value::<PostView>(p) {
-                Ok(p) => posts.push(self.view_to_mention(p)),
-                Err(e) => rejected.push(RecordError {
-                    line: 0,
-                    reason: format!("search result skipped: {e}"),
-                }),
+        let mut next: Option<String> = None;
+        for _ in 0..pages {
+            let url = match &next {
+                Some(c) => format!("{base}&cursor={}", encode(c)),
+                None => base.clone(),
+            };
+            let resp = self
+                .client
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| http::network(&url, &e))?;
+            let resp = http::check(resp, &url, self.clock.now()).await?;
+            let page: SearchPage = http::json(resp, 8 * 1024 * 1024, &url).await?;
+            let empty = page.posts.is_empty();
+            for p in page.posts {
+                match serde_json::from_value::<PostView>(p) {
+                    Ok(p) => posts.push(self.view_to_mention(p)),
+                    Err(e) => rejected.push(RecordError {
+                        line: 0,
+                        reason: format!("search result skipped: {e}"),
+                    }),
+                }
+            }
+            match page.cursor {
+                Some(c) if !empty && !c.is_empty() => next = Some(c),
+                _ => break,
             }
         }
+        // Pages can overlap when posts arrive while paging.
+        let mut seen = std::collections::HashSet::new();
+        posts.retain(|m| seen.insert(m.external_id.clone()));
         posts.sort_by_key(|m| m.published_at);
         out.extend(posts);
         Ok(())
@@ -522,6 +545,9 @@ impl Embed {
 struct SearchPage {
     #[serde(default)]
     posts: Vec<serde_json::Value>,
+    /// Where the next page starts (absent on the last page).
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
