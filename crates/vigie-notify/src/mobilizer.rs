@@ -691,9 +691,11 @@ impl Mobilizer {
             } else {
                 self.ack_url(m, person.map(|p| p.id.as_str()))
             },
+            // The incidents page (a person on a phone follows it; the JSON of this
+            // mobilization stays at /api/v1/workspaces/{ws}/mobilize/incidents/{id}).
             incident_url: format!(
-                "{}/api/v1/workspaces/{}/mobilize/incidents/{}",
-                self.inner.config.public_url, m.workspace, m.id
+                "{}/w/{}/incidents",
+                self.inner.config.public_url, m.workspace
             ),
             language: person.map_or(MessageLanguage::En, |p| p.language),
             recipient_name: person.map(|p| p.name.clone()),
