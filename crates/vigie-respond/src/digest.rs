@@ -232,62 +232,52 @@ pub async fn build(
     let mut filter = MentionFilter::workspace(ws.clone());
     filter.since = Some(previous_from);
     filter.until = Some(to);
-    filter.limit = 1000;
-    let mut seen = 0usize;
-    loop {
-        let page = store.list_mentions(&filter).await?;
-        for m in &page.items {
-            let e = &m.mention;
-            let t = e.mention.published_at;
-            let current = t >= from;
-            let negative = e.enrichment.sentiment.label == SentimentLabel::Negative;
-            for w in &e.enrichment.matched_watches {
-                let Some(tally) = tallies.get_mut(w) else {
-                    continue;
-                };
-                if !current {
-                    tally.previous_mentions += 1;
-                    tally.previous_negative += u64::from(negative);
-                    continue;
-                }
-                tally.mentions += 1;
-                tally.negative += u64::from(negative);
-                for h in &e.enrichment.hashtags {
-                    *tally
-                        .hashtags
-                        .entry(format!("#{}", h.trim_start_matches('#').to_lowercase()))
-                        .or_default() += 1;
-                }
-                let mut words: Vec<String> = e
-                    .mention
-                    .text
-                    .unicode_words()
-                    .map(str::to_lowercase)
-                    .filter(|w| {
-                        w.chars().count() >= 4
-                            && !w.chars().all(|c| c.is_ascii_digit())
-                            && !STOP_WORDS.contains(&w.as_str())
-                    })
-                    .collect();
-                words.sort();
-                words.dedup();
-                for w in words {
-                    *tally.terms.entry(w).or_default() += 1;
-                }
-                if !e.enrichment.own_account {
-                    *tally
-                        .authors
-                        .entry(format!("@{}", e.mention.author.handle))
-                        .or_default() += e.enrichment.reach;
-                }
+    crate::report::for_each_mention(store.as_ref(), filter, MAX_MENTIONS, |e| {
+        let t = e.mention.published_at;
+        let current = t >= from;
+        let negative = e.enrichment.sentiment.label == SentimentLabel::Negative;
+        for w in &e.enrichment.matched_watches {
+            let Some(tally) = tallies.get_mut(w) else {
+                continue;
+            };
+            if !current {
+                tally.previous_mentions += 1;
+                tally.previous_negative += u64::from(negative);
+                continue;
+            }
+            tally.mentions += 1;
+            tally.negative += u64::from(negative);
+            for h in &e.enrichment.hashtags {
+                *tally
+                    .hashtags
+                    .entry(format!("#{}", h.trim_start_matches('#').to_lowercase()))
+                    .or_default() += 1;
+            }
+            let mut words: Vec<String> = e
+                .mention
+                .text
+                .unicode_words()
+                .map(str::to_lowercase)
+                .filter(|w| {
+                    w.chars().count() >= 4
+                        && !w.chars().all(|c| c.is_ascii_digit())
+                        && !STOP_WORDS.contains(&w.as_str())
+                })
+                .collect();
+            words.sort();
+            words.dedup();
+            for w in words {
+                *tally.terms.entry(w).or_default() += 1;
+            }
+            if !e.enrichment.own_account {
+                *tally
+                    .authors
+                    .entry(format!("@{}", e.mention.author.handle))
+                    .or_default() += e.enrichment.reach;
             }
         }
-        seen += page.items.len();
-        match page.next_cursor {
-            Some(c) if seen < MAX_MENTIONS => filter.cursor = Some(c),
-            _ => break,
-        }
-    }
+    })
+    .await?;
     let history = store.level_history(ws, None).await?;
     let incidents = store.list_incidents(ws).await?;
     let base = base_url.trim_end_matches('/');

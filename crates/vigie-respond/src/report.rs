@@ -442,49 +442,38 @@ pub async fn build(
     filter.watch = Some(incident.watch.clone());
     filter.since = Some(before_start);
     filter.until = Some(after_end);
-    filter.limit = 1000;
-    let mut seen = 0usize;
-    loop {
-        let page = store.list_mentions(&filter).await?;
-        for m in &page.items {
-            let e = &m.mention;
-            let t = e.mention.published_at;
-            let negative = e.enrichment.sentiment.label == SentimentLabel::Negative;
-            if let Ok(i) = usize::try_from(t.millis_since(before_start) / bucket_ms)
-                && let Some(b) = buckets.get_mut(i)
-            {
-                b.total += 1;
-                b.negative += u64::from(negative);
-            }
-            for (k, p) in periods.iter_mut().enumerate() {
-                if t >= p.from && t < p.to {
-                    p.mentions += 1;
-                    p.negative += u64::from(negative);
-                    p.positive +=
-                        u64::from(e.enrichment.sentiment.label == SentimentLabel::Positive);
-                    sums[k] += f64::from(e.enrichment.sentiment.score);
-                }
-            }
-            if t >= incident.opened_at && t < end && !e.enrichment.own_account {
-                let v = voices
-                    .entry(e.mention.author.handle.clone())
-                    .or_insert_with(|| Voice {
-                        handle: e.mention.author.handle.clone(),
-                        followers: 0,
-                        mentions: 0,
-                        reach: 0,
-                    });
-                v.followers = v.followers.max(e.mention.author.followers.unwrap_or(0));
-                v.mentions += 1;
-                v.reach += e.enrichment.reach;
+    for_each_mention(store.as_ref(), filter, MAX_MENTIONS, |e| {
+        let t = e.mention.published_at;
+        let negative = e.enrichment.sentiment.label == SentimentLabel::Negative;
+        if let Ok(i) = usize::try_from(t.millis_since(before_start) / bucket_ms)
+            && let Some(b) = buckets.get_mut(i)
+        {
+            b.total += 1;
+            b.negative += u64::from(negative);
+        }
+        for (k, p) in periods.iter_mut().enumerate() {
+            if t >= p.from && t < p.to {
+                p.mentions += 1;
+                p.negative += u64::from(negative);
+                p.positive += u64::from(e.enrichment.sentiment.label == SentimentLabel::Positive);
+                sums[k] += f64::from(e.enrichment.sentiment.score);
             }
         }
-        seen += page.items.len();
-        match page.next_cursor {
-            Some(c) if seen < MAX_MENTIONS => filter.cursor = Some(c),
-            _ => break,
+        if t >= incident.opened_at && t < end && !e.enrichment.own_account {
+            let v = voices
+                .entry(e.mention.author.handle.clone())
+                .or_insert_with(|| Voice {
+                    handle: e.mention.author.handle.clone(),
+                    followers: 0,
+                    mentions: 0,
+                    reach: 0,
+                });
+            v.followers = v.followers.max(e.mention.author.followers.unwrap_or(0));
+            v.mentions += 1;
+            v.reach += e.enrichment.reach;
         }
-    }
+    })
+    .await?;
     for (p, sum) in periods.iter_mut().zip(sums) {
         if p.mentions > 0 {
             #[allow(clippy::cast_precision_loss)]
@@ -919,6 +908,30 @@ pub fn render_pdf(data: &ReportData) -> Vec<u8> {
             .unwrap_or_else(|| tr(l, "lessons_todo").to_owned()),
     );
     p.finish()
+}
+
+/// Visits the mentions `filter` selects, a page of 1,000 at a time, until none is left or
+/// `max` were visited (the last page may pass it); returns how many were visited. The
+/// report and the digests read the store this way.
+pub(crate) async fn for_each_mention(
+    store: &dyn Store,
+    mut filter: MentionFilter,
+    max: usize,
+    mut visit: impl FnMut(&vigie_model::EnrichedMention),
+) -> RespondResult<usize> {
+    filter.limit = 1000;
+    let mut seen = 0usize;
+    loop {
+        let page = store.list_mentions(&filter).await?;
+        for m in &page.items {
+            visit(&m.mention);
+        }
+        seen += page.items.len();
+        match page.next_cursor {
+            Some(c) if seen < max => filter.cursor = Some(c),
+            _ => return Ok(seen),
+        }
+    }
 }
 
 #[cfg(test)]
