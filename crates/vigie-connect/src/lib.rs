@@ -192,12 +192,6 @@ impl Receipts {
         Self(std::sync::Arc::new(std::sync::Mutex::new(waiters)))
     }
 
-    /// Adds another batch's waiters.
-    pub fn absorb(&self, other: Receipts) {
-        let theirs = std::mem::take(&mut *lock(&other.0));
-        lock(&self.0).extend(theirs);
-    }
-
     /// No waiter.
     pub fn is_empty(&self) -> bool {
         lock(&self.0).is_empty()
