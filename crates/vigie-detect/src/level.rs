@@ -135,8 +135,9 @@ impl LevelState {
     ///   [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE), or an influencer joined within the window
     ///   who has at least `influencer_followers` followers, or any influencer (verified) while
     ///   negative mentions score ≥ [`SIGNAL_MIN_SCORE`](crate::SIGNAL_MIN_SCORE), or an
-    ///   emerging topic (`BurstyTopic` ≥ [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE)), or a post
-    ///   forecast to go viral whatever its tone;
+    ///   emerging topic (`BurstyTopic` ≥ [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE)), or a
+    ///   pattern change of the volume (`PatternChange` ≥ [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE)),
+    ///   or a post forecast to go viral whatever its tone;
     /// - 2 alert: a negative surge with score ≥ [`ALERT_SCORE`](crate::ALERT_SCORE), at least
     ///   `min_negative_for_alert` negative mentions in the window written by as many distinct
     ///   voices (plain reposts do not count) whose number is itself improbable (score ≥
@@ -185,12 +186,14 @@ impl LevelState {
             .any(|s| s.observed >= settings.influencer_followers as f64);
         let influencer_vigilance = big_influencer || (influencer && negative >= SIGNAL_MIN_SCORE);
         let topic = max_score(facts.signals, SignalKind::BurstyTopic) >= rules.vigilance_score;
+        let pattern = max_score(facts.signals, SignalKind::PatternChange) >= rules.vigilance_score;
         let (viral_any, viral_negative) = facts.viral;
         let vigilance = volume >= rules.vigilance_score
             || negative >= rules.vigilance_score
             || others
             || influencer_vigilance
             || topic
+            || pattern
             || viral_any;
         // A complaint forecast to go viral is an alert on its own: "one complainer stays at
         // 0–1 unless their post goes viral".

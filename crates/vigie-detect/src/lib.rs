@@ -59,6 +59,7 @@ mod hll;
 mod incident;
 mod level;
 mod monitor;
+mod pattern;
 mod silence;
 pub mod stats;
 mod text;
@@ -74,6 +75,7 @@ pub use clock::MAX_FILL_BUCKETS;
 pub use incident::IncidentTracker;
 pub use level::{ALERT_SCORE, CRISIS_SUSTAIN_BUCKETS, LevelRules, VIGILANCE_SCORE};
 pub use monitor::{DetectorConfig, MonitorOutput, WatchMonitor};
+pub use pattern::{MIN_PATTERN_COUNT, PatternConfig, PatternDetector};
 pub use silence::{GAP_HISTORY, SilenceConfig, SourceSilence};
 pub use viral::{Forecast, MAX_FORECAST, ViralConfig, ViralDetector};
 pub use volume::{

@@ -5,6 +5,7 @@ use crate::bursty::{BurstConfig, BurstDetector};
 use crate::clock::{BucketClock, Cadence, MAX_FILL_BUCKETS};
 use crate::evidence::Evidence;
 use crate::level::{BucketFacts, LevelState, Step};
+use crate::pattern::{PatternConfig, PatternDetector};
 use crate::text::compact_number;
 use crate::viral::{ViralConfig, ViralDetector};
 use crate::volume::{VolumeDetector, WindowStats};
@@ -50,6 +51,8 @@ pub struct DetectorConfig {
     /// Thresholds of the level rules.
     #[serde(default)]
     pub levels: crate::level::LevelRules,
+    /// Pattern novelty of the volume.
+    pub pattern: PatternConfig,
 }
 
 impl DetectorConfig {
@@ -57,6 +60,9 @@ impl DetectorConfig {
     pub fn validate(&self) -> Result<(), String> {
         self.burst.validate().map_err(|e| format!("burst: {e}"))?;
         self.levels.validate().map_err(|e| format!("levels: {e}"))?;
+        self.pattern
+            .validate()
+            .map_err(|e| format!("pattern: {e}"))?;
         self.viral.validate().map_err(|e| format!("viral: {e}"))
     }
 }
@@ -72,6 +78,9 @@ struct MonitorState {
     bursty: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     viral: Option<serde_json::Value>,
+    /// Absent in states saved before the pattern detector: it starts without history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pattern: Option<serde_json::Value>,
     evidence: Evidence,
     level: LevelState,
     pending: Vec<Signal>,
@@ -96,6 +105,7 @@ pub struct WatchMonitor {
     audience: AudienceDetector,
     bursty: BurstDetector,
     viral: ViralDetector,
+    pattern: PatternDetector,
     evidence: Evidence,
     level: LevelState,
     /// Thresholds of the level rules.
@@ -129,6 +139,7 @@ impl WatchMonitor {
             audience: AudienceDetector::new(workspace.clone(), watch.clone(), settings),
             bursty: BurstDetector::new(workspace.clone(), watch.clone(), settings, &config.burst),
             viral: ViralDetector::new(workspace.clone(), watch.clone(), settings, &config.viral),
+            pattern: PatternDetector::new(workspace.clone(), watch.clone(), &config.pattern),
             evidence: Evidence::new(cadence.window_buckets),
             clock: BucketClock::new(cadence.bucket_minutes),
             level: LevelState::default(),
@@ -210,6 +221,7 @@ impl WatchMonitor {
             self.audience.jump_to(now);
             self.bursty.jump_to(now);
             self.viral.jump_to(now);
+            self.pattern.gap();
         }
     }
 
@@ -219,6 +231,10 @@ impl WatchMonitor {
         };
         self.scratch.clear();
         self.volume.close_one(&mut self.scratch);
+        if let Some((all, negative)) = self.volume.last_bucket() {
+            let start = end.saturating_sub(self.cadence.bucket_ms);
+            self.pattern.bucket(start, all, negative, &mut self.scratch);
+        }
         self.audience.close_one(&mut self.scratch);
         self.bursty.close_one(&mut self.scratch);
         self.viral.close_one(&mut self.scratch);
@@ -314,6 +330,13 @@ impl WatchMonitor {
                 v.observed.max(0.0) as u64
             );
         }
+        if let Some(p) = signals
+            .iter()
+            .filter(|s| s.kind == SignalKind::PatternChange)
+            .max_by(|a, b| a.score.total_cmp(&b.score))
+        {
+            let _ = write!(summary, "; pattern change: {}", p.detail);
+        }
         for s in signals
             .iter()
             .filter(|s| s.kind == SignalKind::InfluencerJoined)
@@ -353,6 +376,7 @@ impl WatchMonitor {
             audience: self.audience.state(),
             bursty: Some(self.bursty.state()),
             viral: Some(self.viral.state()),
+            pattern: Some(self.pattern.state()),
             evidence: self.evidence.clone(),
             level: self.level.clone(),
             pending: self.pending.clone(),
@@ -392,10 +416,15 @@ impl WatchMonitor {
                 viral.start_at(st.clock);
             }
         }
+        let mut pattern = self.pattern.clone();
+        if let Some(p) = &st.pattern {
+            pattern.restore(p)?;
+        }
         self.volume = volume;
         self.audience = audience;
         self.bursty = bursty;
         self.viral = viral;
+        self.pattern = pattern;
         self.clock = st.clock;
         self.evidence = st.evidence;
         self.level = st.level;

@@ -137,6 +137,11 @@ impl VolumeDetector {
         &self.state.stats
     }
 
+    /// Mentions and negative mentions of the last closed bucket.
+    pub(crate) fn last_bucket(&self) -> Option<(u64, u64)> {
+        self.state.window.back().map(|b| (b.all, b.negative))
+    }
+
     /// Closes the open bucket and evaluates the window ending with it.
     pub(crate) fn close_one(&mut self, out: &mut Vec<Signal>) {
         let st = &mut self.state;

@@ -235,6 +235,61 @@ fn steady_background_raises_no_alert_in_three_days() {
     );
 }
 
+/// Ten quiet days, then the watch's mentions stop at 09:00 (a query that no longer matches,
+/// a connector that delivers nothing): no count is above its baseline, yet the day looks like
+/// none before it. The pattern detector raises vigilance within hours, and says why.
+#[test]
+fn a_flatline_raises_vigilance_through_the_pattern_detector() {
+    let mut rng = Rng(77);
+    let mut id = 0;
+    let quiet_end = T0 + 10 * DAY + 9 * HOUR;
+    let stream = background(&mut rng, T0, quiet_end, &mut id);
+    let mut m = monitor();
+    let mut out = MonitorOutput::default();
+    feed(&mut m, &stream, &mut out);
+    m.tick(Timestamp::from_millis(quiet_end), &mut out);
+    assert!(
+        out.signals
+            .iter()
+            .all(|s| s.kind != SignalKind::PatternChange || s.score < 4.0),
+        "{:?}",
+        out.signals
+    );
+    out.clear();
+    // Silence until 17:00, ticked every minute like the pipeline.
+    let mut t = quiet_end;
+    while t <= quiet_end + 8 * HOUR {
+        m.tick(Timestamp::from_millis(t), &mut out);
+        t += MIN;
+    }
+    let change = out
+        .level_changes
+        .iter()
+        .find(|c| c.to == CrisisLevel::Vigilance)
+        .unwrap_or_else(|| panic!("no vigilance: {:?}", out.signals));
+    assert!(
+        change.at.as_millis() <= quiet_end + 4 * HOUR,
+        "{:?}",
+        change.at
+    );
+    assert!(
+        change.explanation.summary.contains("pattern change"),
+        "{}",
+        change.explanation.summary
+    );
+    assert!(
+        out.level_changes
+            .iter()
+            .all(|c| c.to <= CrisisLevel::Vigilance),
+        "{:?}",
+        out.level_changes
+    );
+    // A restart in the middle continues with the same history.
+    let mut copy = monitor();
+    copy.restore(&m.state()).unwrap();
+    assert_eq!(copy.state(), m.state());
+}
+
 struct BurstRun {
     out: MonitorOutput,
     start: i64,

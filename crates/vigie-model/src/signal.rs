@@ -23,6 +23,9 @@ pub enum SignalKind {
     OthersSpeakForYou,
     /// A source stopped delivering.
     SourceSilent,
+    /// The last hours of volume look like nothing seen at this time on earlier days
+    /// (a flatline, a changed rhythm, a new shape).
+    PatternChange,
 }
 
 impl SignalKind {
@@ -37,6 +40,7 @@ impl SignalKind {
             Self::InfluencerJoined => "influencer_joined",
             Self::OthersSpeakForYou => "others_speak_for_you",
             Self::SourceSilent => "source_silent",
+            Self::PatternChange => "pattern_change",
         }
     }
     /// Parses a snake_case name.
@@ -50,6 +54,7 @@ impl SignalKind {
             Self::InfluencerJoined,
             Self::OthersSpeakForYou,
             Self::SourceSilent,
+            Self::PatternChange,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
