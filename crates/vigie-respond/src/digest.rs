@@ -7,7 +7,8 @@
 //! A period ends at the configured local `hour` (and `weekday` for a weekly digest) and
 //! covers the 24 hours or 7 days before. The end of the last period sent is kept in the
 //! store ([`vigie_store::RespondStore::record_digest_sent`]): after a restart, a period
-//! already sent is not sent again and the latest one missed while stopped is sent once.
+//! already sent is not sent again and the latest one missed while stopped is sent once. The
+//! period is claimed there before the e-mail goes out, so two web processes send it once.
 
 use crate::engine::Engine;
 use crate::error::{RespondError, RespondResult};
@@ -627,8 +628,11 @@ impl DigestScheduler {
         Ok(d)
     }
 
-    /// One pass: sends every digest whose latest complete period was not sent yet, and
-    /// records it. A failure is logged and retried at the next pass.
+    /// One pass: sends every digest whose latest complete period was not sent yet. The
+    /// period is claimed in the store before the e-mail goes out, so that two processes
+    /// serving the same workspaces (two web replicas) send it once; a failed e-mail gives
+    /// the claim back and is retried at the next pass. A process that stops between the
+    /// claim and the e-mail loses that period's digest (at most once, never twice).
     pub async fn run_due(&self) -> Vec<DigestSent> {
         let now = self.engine.now();
         let mut sent = Vec::new();
@@ -639,19 +643,25 @@ impl DigestScheduler {
             for digest in &ws.digests {
                 let key = digest.period.as_str();
                 let end = last_period_end(digest, now);
-                match rs.last_digest_sent(&ws.id, key).await {
+                let previous = match rs.last_digest_sent(&ws.id, key).await {
                     Ok(Some(last)) if last >= end => continue,
-                    Ok(_) => {}
+                    Ok(previous) => previous,
                     Err(e) => {
                         tracing::warn!(workspace = %ws.id, digest = key, error = %e, "digest state unreadable");
+                        continue;
+                    }
+                };
+                match rs.record_digest_sent(&ws.id, key, end, now).await {
+                    Ok(true) => {}
+                    // Another process claimed this period first.
+                    Ok(false) => continue,
+                    Err(e) => {
+                        tracing::warn!(workspace = %ws.id, digest = key, error = %e, "digest period not claimed");
                         continue;
                     }
                 }
                 match self.send(ws, digest, end).await {
                     Ok(_) => {
-                        if let Err(e) = rs.record_digest_sent(&ws.id, key, end, now).await {
-                            tracing::warn!(workspace = %ws.id, digest = key, error = %e, "digest sent but not recorded");
-                        }
                         tracing::info!(workspace = %ws.id, digest = key, period_end = %end, "digest sent");
                         sent.push(DigestSent {
                             workspace: ws.id.clone(),
@@ -661,6 +671,9 @@ impl DigestScheduler {
                     }
                     Err(e) => {
                         tracing::warn!(workspace = %ws.id, digest = key, error = %e, "digest not sent");
+                        if let Err(e) = rs.release_digest(&ws.id, key, end, previous).await {
+                            tracing::warn!(workspace = %ws.id, digest = key, error = %e, "digest claim not released");
+                        }
                     }
                 }
             }

@@ -334,3 +334,51 @@ async fn the_scheduler_mails_each_period_once_even_after_a_restart() {
     assert!(text.contains("Mentions: 0"), "{text}");
     assert!(text.contains("Période précédente: 10 (-100,0 %)"), "{text}");
 }
+
+#[tokio::test]
+async fn two_processes_send_a_period_once_and_a_failed_mail_is_retried() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let smtp = SmtpServer::start().await;
+    let store = sqlite().await;
+    seed(store.as_ref()).await;
+    let clock = Arc::new(ManualClock::new(ts("2026-03-04T07:30:00Z")));
+    let scheduler = |store: Arc<dyn Store>, port: u16| {
+        let config = Arc::new(config(port));
+        let engine = Engine::new(store, clock.clone(), EngineSettings::default()).unwrap();
+        let mailers = digest::mailers_from_config(&config, &|_| None).unwrap();
+        DigestScheduler::new(engine, config, mailers)
+    };
+    // The mail server is unreachable: nothing is sent and the period stays due.
+    let closed_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let broken = scheduler(store.clone(), closed_port);
+    assert!(broken.run_due().await.is_empty());
+    let respond = store.respond().unwrap();
+    assert_eq!(
+        respond.last_digest_sent(&ws(), "daily").await.unwrap(),
+        None
+    );
+    // Two web processes on the same store, passing at the same moment: one e-mail.
+    let (a, b) = (
+        scheduler(store.clone(), smtp.port),
+        scheduler(store.clone(), smtp.port),
+    );
+    let (sent_a, sent_b) = tokio::join!(a.run_due(), b.run_due());
+    assert_eq!(sent_a.len() + sent_b.len(), 1, "{sent_a:?} {sent_b:?}");
+    assert_eq!(smtp.mails().len(), 1);
+    assert_eq!(
+        respond.last_digest_sent(&ws(), "daily").await.unwrap(),
+        Some(ts("2026-03-04T07:00:00Z"))
+    );
+    // The next day, with the server down again, the claim goes back to the day before.
+    clock.set(ts("2026-03-05T07:10:00Z"));
+    assert!(broken.run_due().await.is_empty());
+    assert_eq!(
+        respond.last_digest_sent(&ws(), "daily").await.unwrap(),
+        Some(ts("2026-03-04T07:00:00Z"))
+    );
+    assert_eq!(a.run_due().await.len(), 1);
+    assert_eq!(smtp.mails().len(), 2);
+}

@@ -205,6 +205,17 @@ pub trait RespondStore: Send + Sync {
         period_end: Timestamp,
         sent_at: Timestamp,
     ) -> StoreResult<bool>;
+
+    /// Gives back a period claimed with [`RespondStore::record_digest_sent`] whose sending
+    /// failed: the record returns to `previous` (removed when `None`), only if it still holds
+    /// `claimed`. Returns whether it changed.
+    async fn release_digest(
+        &self,
+        workspace: &WorkspaceId,
+        digest: &str,
+        claimed: Timestamp,
+        previous: Option<Timestamp>,
+    ) -> StoreResult<bool>;
 }
 
 const LAST_DIGEST: &str =
@@ -213,6 +224,10 @@ const RECORD_DIGEST: &str = "INSERT INTO digest_sends (workspace, digest, period
     VALUES ($1, $2, $3, $4) ON CONFLICT (workspace, digest) DO UPDATE \
     SET period_end = excluded.period_end, sent_at = excluded.sent_at \
     WHERE digest_sends.period_end < excluded.period_end";
+const RELEASE_DIGEST: &str = "UPDATE digest_sends SET period_end = $4 \
+    WHERE workspace = $1 AND digest = $2 AND period_end = $3";
+const FORGET_DIGEST: &str =
+    "DELETE FROM digest_sends WHERE workspace = $1 AND digest = $2 AND period_end = $3";
 
 /// `id, workspace, kind, room_id, key, status, doc, created_at, updated_at`.
 type RecordRow = (
@@ -577,6 +592,31 @@ macro_rules! impl_respond_store {
                     .map_err(StoreError::query("record digest sent"))?;
                 Ok(done.rows_affected() == 1)
             }
+
+            async fn release_digest(
+                &self,
+                workspace: &WorkspaceId,
+                digest: &str,
+                claimed: Timestamp,
+                previous: Option<Timestamp>,
+            ) -> StoreResult<bool> {
+                let q = match previous {
+                    Some(p) => ::sqlx::query(RELEASE_DIGEST)
+                        .bind(workspace.as_str())
+                        .bind(digest)
+                        .bind(claimed.as_millis())
+                        .bind(p.as_millis()),
+                    None => ::sqlx::query(FORGET_DIGEST)
+                        .bind(workspace.as_str())
+                        .bind(digest)
+                        .bind(claimed.as_millis()),
+                };
+                let done = q
+                    .execute(&self.pool)
+                    .await
+                    .map_err(StoreError::query("release digest"))?;
+                Ok(done.rows_affected() == 1)
+            }
         }
     };
 }
@@ -814,6 +854,35 @@ mod tests {
         assert_eq!(
             store.last_digest_sent(&ws(), "daily").await.unwrap(),
             Some(t(3000))
+        );
+        // A claim whose e-mail failed is given back, only by the one that holds it.
+        assert!(
+            !store
+                .release_digest(&ws(), "daily", t(2000), Some(t(1000)))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .release_digest(&ws(), "daily", t(3000), Some(t(2000)))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.last_digest_sent(&ws(), "daily").await.unwrap(),
+            Some(t(2000))
+        );
+        assert!(
+            store
+                .record_digest_sent(&ws(), "weekly", t(5000), t(5100))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .release_digest(&ws(), "weekly", t(5000), None)
+                .await
+                .unwrap()
         );
         assert_eq!(store.last_digest_sent(&ws(), "weekly").await.unwrap(), None);
         assert_eq!(store.last_digest_sent(&other, "daily").await.unwrap(), None);
