@@ -14,6 +14,9 @@ pub const VIGILANCE_SCORE: f64 = 4.0;
 pub const ALERT_SCORE: f64 = 6.0;
 /// Consecutive closed buckets with crisis conditions needed for level 3.
 pub const CRISIS_SUSTAIN_BUCKETS: u32 = 2;
+/// After a level 2 or 3, pattern changes do not raise vigilance for this long: the day
+/// after a crisis looks like no earlier day, which the team knows.
+pub const PATTERN_AFTERMATH_MS: i64 = 48 * 3_600_000;
 /// Recent influencer signals kept for the rules and explanations.
 const MAX_RECENT_INFLUENCERS: usize = 16;
 
@@ -118,6 +121,9 @@ pub struct LevelState {
     pub recent_influencers: Vec<Signal>,
     /// Rules of the last evaluated bucket.
     pub last_check: RuleCheck,
+    /// End of the last bucket evaluated at level 2 or 3.
+    #[serde(default)]
+    pub last_alert_ms: Option<i64>,
 }
 
 fn max_score(signals: &[Signal], kind: SignalKind) -> f64 {
@@ -136,8 +142,9 @@ impl LevelState {
     ///   who has at least `influencer_followers` followers, or any influencer (verified) while
     ///   negative mentions score ≥ [`SIGNAL_MIN_SCORE`](crate::SIGNAL_MIN_SCORE), or an
     ///   emerging topic (`BurstyTopic` ≥ [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE)), or a
-    ///   pattern change of the volume (`PatternChange` ≥ [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE)),
-    ///   or a post forecast to go viral whatever its tone;
+    ///   pattern change of the volume (`PatternChange` ≥ [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE))
+    ///   except in the [`PATTERN_AFTERMATH_MS`] after a level 2 or 3, or a post forecast to go
+    ///   viral whatever its tone;
     /// - 2 alert: a negative surge with score ≥ [`ALERT_SCORE`](crate::ALERT_SCORE), at least
     ///   `min_negative_for_alert` negative mentions in the window written by as many distinct
     ///   voices (plain reposts do not count) whose number is itself improbable (score ≥
@@ -186,7 +193,11 @@ impl LevelState {
             .any(|s| s.observed >= settings.influencer_followers as f64);
         let influencer_vigilance = big_influencer || (influencer && negative >= SIGNAL_MIN_SCORE);
         let topic = max_score(facts.signals, SignalKind::BurstyTopic) >= rules.vigilance_score;
-        let pattern = max_score(facts.signals, SignalKind::PatternChange) >= rules.vigilance_score;
+        let aftermath = self
+            .last_alert_ms
+            .is_some_and(|t| facts.end_ms.saturating_sub(t) < PATTERN_AFTERMATH_MS);
+        let pattern = !aftermath
+            && max_score(facts.signals, SignalKind::PatternChange) >= rules.vigilance_score;
         let (viral_any, viral_negative) = facts.viral;
         let vigilance = volume >= rules.vigilance_score
             || negative >= rules.vigilance_score
@@ -231,6 +242,9 @@ impl LevelState {
         };
 
         let from = self.level;
+        if target.max(from) >= CrisisLevel::Alert {
+            self.last_alert_ms = Some(facts.end_ms);
+        }
         if target > CrisisLevel::Calm && target >= from {
             self.last_support_ms = Some(facts.end_ms);
         }
@@ -446,6 +460,32 @@ mod tests {
             .bucket(0, 5, &[sig(SignalKind::BurstyTopic, 9.0, 0)])
             .unwrap();
         assert_eq!(s.to, CrisisLevel::Vigilance);
+    }
+
+    #[test]
+    fn a_pattern_change_is_vigilance_except_in_the_aftermath_of_an_alert() {
+        let mut c = Case::new();
+        let s = c
+            .bucket(0, 5, &[sig(SignalKind::PatternChange, 5.0, 0)])
+            .unwrap();
+        assert_eq!(s.to, CrisisLevel::Vigilance);
+        let mut c = Case::new();
+        let surge = sig(SignalKind::NegativeSurge, 9.0, 0);
+        assert_eq!(c.bucket(20, 20, &[surge]).unwrap().to, CrisisLevel::Alert);
+        // Back to calm after the cool-downs; a day later the volume still looks unusual.
+        for _ in 0..(24 * 12) {
+            c.bucket(0, 2, &[]);
+        }
+        assert_eq!(c.state.level, CrisisLevel::Calm);
+        let pattern = sig(SignalKind::PatternChange, 5.0, 0);
+        assert_eq!(c.bucket(0, 5, std::slice::from_ref(&pattern)), None);
+        for _ in 0..(26 * 12) {
+            c.bucket(0, 2, &[]);
+        }
+        assert_eq!(
+            c.bucket(0, 5, &[pattern]).unwrap().to,
+            CrisisLevel::Vigilance
+        );
     }
 
     #[test]
