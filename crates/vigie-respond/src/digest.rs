@@ -26,7 +26,8 @@ use vigie_notify::notifiers::email::EmailNotifier;
 use vigie_store::MentionFilter;
 
 /// Most mentions read for one digest (both periods).
-const MAX_MENTIONS: usize = 500_000;
+/// Most mentions a digest reads (the period and the one before, newest first).
+pub const MAX_DIGEST_MENTIONS: usize = 500_000;
 /// Entries in each top list.
 const TOP: usize = 5;
 
@@ -124,6 +125,11 @@ pub struct Digest {
     pub time_zone: String,
     /// One entry per configured watch, in configuration order.
     pub watches: Vec<WatchDigest>,
+    /// Set when the two periods held more mentions than a digest reads
+    /// ([`MAX_DIGEST_MENTIONS`]): the figures cover those published from this time on.
+    pub partial_from: Option<Timestamp>,
+    /// The cap the digest was read with.
+    pub max_mentions: usize,
 }
 
 /// The length of a period, in milliseconds.
@@ -215,6 +221,25 @@ pub async fn build(
     lang: Lang,
     base_url: &str,
 ) -> RespondResult<Digest> {
+    build_capped(
+        engine,
+        workspace,
+        (period, to, lang),
+        base_url,
+        MAX_DIGEST_MENTIONS,
+    )
+    .await
+}
+
+/// [`build`], reading at most `max_mentions` mentions (newest first); beyond, the digest
+/// says its figures are partial ([`Digest::partial_from`]).
+pub async fn build_capped(
+    engine: &Engine,
+    workspace: &WorkspaceConfig,
+    (period, to, lang): (DigestPeriod, Timestamp, Lang),
+    base_url: &str,
+    max_mentions: usize,
+) -> RespondResult<Digest> {
     let store = engine.store();
     let ws = &workspace.id;
     let len = period_ms(period);
@@ -233,7 +258,7 @@ pub async fn build(
     let mut filter = MentionFilter::workspace(ws.clone());
     filter.since = Some(previous_from);
     filter.until = Some(to);
-    crate::report::for_each_mention(store.as_ref(), filter, MAX_MENTIONS, |e| {
+    let visited = crate::report::for_each_mention(store.as_ref(), filter, max_mentions, |e| {
         let t = e.mention.published_at;
         let current = t >= from;
         let negative = e.enrichment.sentiment.label == SentimentLabel::Negative;
@@ -335,6 +360,8 @@ pub async fn build(
         .find(|d| d.period == period)
         .map_or_else(|| "UTC".to_owned(), |d| d.time_zone.name().to_owned());
     Ok(Digest {
+        partial_from: (!visited.complete).then_some(visited.oldest).flatten(),
+        max_mentions,
         workspace: ws.clone(),
         workspace_name: workspace.name.clone(),
         period,
@@ -482,6 +509,13 @@ pub fn render_text(d: &Digest) -> String {
         fmt_time(d.from, &d.time_zone),
         fmt_time(d.to, &d.time_zone)
     );
+    if let Some(from) = d.partial_from {
+        let _ = writeln!(
+            t,
+            "{}",
+            crate::report::partial_note(l, d.max_mentions, &fmt_time(from, &d.time_zone))
+        );
+    }
     for w in &d.watches {
         let _ = write!(t, "\n== {} ({}) ==\n", w.name, w.watch);
         for (k, v) in watch_rows(l, w) {
@@ -512,6 +546,10 @@ pub fn render_html(d: &Digest) -> String {
         esc(&fmt_time(d.from, &d.time_zone)),
         esc(&fmt_time(d.to, &d.time_zone))
     );
+    if let Some(from) = d.partial_from {
+        let note = crate::report::partial_note(l, d.max_mentions, &fmt_time(from, &d.time_zone));
+        let _ = write!(h, "<p><strong>{}</strong></p>", esc(&note));
+    }
     for w in &d.watches {
         let _ = write!(
             h,

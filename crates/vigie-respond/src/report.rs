@@ -142,6 +142,22 @@ pub struct ReportData {
     pub notifications_sent: usize,
     /// Acknowledgements given to the mobilizer, oldest first.
     pub acknowledgements: Vec<vigie_notify::Acknowledgement>,
+    /// Set when the incident's span held more mentions than a report reads: the figures
+    /// cover those published from this time on.
+    pub partial_from: Option<Timestamp>,
+}
+
+/// The note shown when a report or a digest read only the newest mentions.
+pub(crate) fn partial_note(lang: Lang, max: usize, from: &str) -> String {
+    if lang == Lang::Fr {
+        format!(
+            "Chiffres partiels : la période compte plus de {max} mentions ; seules celles publiées depuis {from} sont comptées."
+        )
+    } else {
+        format!(
+            "Partial figures: the period holds more than {max} mentions; only those published from {from} on are counted."
+        )
+    }
 }
 
 fn tr(lang: Lang, key: &str) -> &'static str {
@@ -442,7 +458,7 @@ pub async fn build(
     filter.watch = Some(incident.watch.clone());
     filter.since = Some(before_start);
     filter.until = Some(after_end);
-    for_each_mention(store.as_ref(), filter, MAX_MENTIONS, |e| {
+    let visited = for_each_mention(store.as_ref(), filter, MAX_MENTIONS, |e| {
         let t = e.mention.published_at;
         let negative = e.enrichment.sentiment.label == SentimentLabel::Negative;
         if let Ok(i) = usize::try_from(t.millis_since(before_start) / bucket_ms)
@@ -484,7 +500,9 @@ pub async fn build(
     let mut top_voices: Vec<Voice> = voices.into_values().collect();
     top_voices.sort_by(|a, b| b.reach.cmp(&a.reach).then(a.handle.cmp(&b.handle)));
     top_voices.truncate(10);
+    let partial_from = (!visited.complete).then_some(visited.oldest).flatten();
     Ok(ReportData {
+        partial_from,
         workspace: ws.clone(),
         lang,
         generated_at: now,
@@ -659,6 +677,14 @@ pub fn render_html(data: &ReportData) -> String {
         esc(tr(l, "negative")),
         esc(tr(l, "mean"))
     );
+    if let Some(t) = data.partial_from {
+        let note = partial_note(l, MAX_MENTIONS, &fmt_time(t));
+        let _ = write!(
+            h,
+            "<p class=\"partial\"><strong>{}</strong></p>",
+            esc(&note)
+        );
+    }
     for (name, p) in [tr(l, "before"), tr(l, "during"), tr(l, "after")]
         .into_iter()
         .zip(&data.periods)
@@ -831,6 +857,9 @@ pub fn render_pdf(data: &ReportData) -> Vec<u8> {
         p.field(k, &v);
     }
     p.heading(tr(l, "volumes"));
+    if let Some(t) = data.partial_from {
+        p.paragraph(&partial_note(l, MAX_MENTIONS, &fmt_time(t)));
+    }
     for (name, s) in [tr(l, "before"), tr(l, "during"), tr(l, "after")]
         .into_iter()
         .zip(&data.periods)
@@ -910,26 +939,48 @@ pub fn render_pdf(data: &ReportData) -> Vec<u8> {
     p.finish()
 }
 
-/// Visits the mentions `filter` selects, a page of 1,000 at a time, until none is left or
-/// `max` were visited (the last page may pass it); returns how many were visited. The
-/// report and the digests read the store this way.
+/// What [`for_each_mention`] visited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Visited {
+    /// Mentions visited.
+    pub count: usize,
+    /// Every selected mention was visited (the cap was not reached).
+    pub complete: bool,
+    /// Publication time of the oldest mention visited.
+    pub oldest: Option<Timestamp>,
+}
+
+/// Visits the mentions `filter` selects, newest first, a page of 1,000 at a time, until none
+/// is left or `max` were visited (the last page may pass it). The report and the digests
+/// read the store this way; when the cap is reached, their figures cover only the mentions
+/// published from [`Visited::oldest`] on, and they say so.
 pub(crate) async fn for_each_mention(
     store: &dyn Store,
     mut filter: MentionFilter,
     max: usize,
     mut visit: impl FnMut(&vigie_model::EnrichedMention),
-) -> RespondResult<usize> {
-    filter.limit = 1000;
-    let mut seen = 0usize;
+) -> RespondResult<Visited> {
+    filter.limit = u32::try_from(max.clamp(1, 1000)).unwrap_or(1000);
+    let mut seen = Visited {
+        count: 0,
+        complete: true,
+        oldest: None,
+    };
     loop {
         let page = store.list_mentions(&filter).await?;
         for m in &page.items {
             visit(&m.mention);
+            let t = m.mention.mention.published_at;
+            seen.oldest = Some(seen.oldest.map_or(t, |o| o.min(t)));
         }
-        seen += page.items.len();
+        seen.count += page.items.len();
         match page.next_cursor {
-            Some(c) if seen < max => filter.cursor = Some(c),
-            _ => return Ok(seen),
+            Some(c) if seen.count < max => filter.cursor = Some(c),
+            Some(_) => {
+                seen.complete = false;
+                return Ok(seen);
+            }
+            None => return Ok(seen),
         }
     }
 }

@@ -246,6 +246,28 @@ async fn a_daily_digest_shows_the_stored_figures() {
         )
     );
     let text = digest::render_text(&d);
+    assert_eq!(d.partial_from, None);
+    assert!(!text.contains("partiels"), "{text}");
+    // Read with a cap of 5 mentions (a workspace past the 500,000 a digest reads): the
+    // figures cover the newest 5, and the digest says from when.
+    let capped = digest::build_capped(
+        &engine,
+        &config.workspaces[0],
+        (vigie_config::DigestPeriod::Daily, end, Lang::Fr),
+        "https://vigie.acme.example",
+        5,
+    )
+    .await
+    .unwrap();
+    let from = capped.partial_from.expect("partial");
+    assert!(from > d.from && from < end, "{from}");
+    assert_eq!(capped.watches[0].mentions, 5);
+    let partial = digest::render_text(&capped);
+    assert!(
+        partial.contains("Chiffres partiels : la période compte plus de 5 mentions"),
+        "{partial}"
+    );
+    assert!(digest::render_html(&capped).contains("Chiffres partiels"));
     assert!(
         text.contains("Synthèse quotidienne — ACME — 2026-03-04"),
         "{text}"
