@@ -79,7 +79,7 @@ struct AudienceState {
 const STATE_VERSION: u64 = 1;
 
 /// Hash of a handle, ASCII case folded, without allocating.
-fn author_hash(handle: &str) -> u64 {
+pub(crate) fn author_hash(handle: &str) -> u64 {
     let mut buf = [0u8; 64];
     let bytes = handle.as_bytes();
     if bytes.len() <= buf.len() {

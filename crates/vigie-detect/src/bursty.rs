@@ -148,7 +148,7 @@ struct Scored {
 }
 
 /// FNV-1a over the bytes, with an optional leading `#`, then splitmix64.
-fn term_hash(prefix: Option<u8>, bytes: &[u8]) -> u64 {
+pub(crate) fn term_hash(prefix: Option<u8>, bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in prefix.iter().chain(bytes) {
         h ^= u64::from(*b);

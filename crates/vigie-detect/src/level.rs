@@ -80,6 +80,8 @@ pub struct BucketFacts<'a> {
     pub audience: &'a AudienceStats,
     /// A post was flagged viral within the window: (any tone, negative tone).
     pub viral: (bool, bool),
+    /// The window's shared complaint (its best term).
+    pub complaint: &'a crate::complaint::ComplaintStats,
     /// Signals raised since the previous closed bucket (including this bucket's).
     pub signals: &'a [Signal],
 }
@@ -148,7 +150,10 @@ impl LevelState {
     /// - 2 alert: a negative surge with score ≥ [`ALERT_SCORE`](crate::ALERT_SCORE), at least
     ///   `min_negative_for_alert` negative mentions in the window written by as many distinct
     ///   voices (plain reposts do not count) whose number is itself improbable (score ≥
-    ///   [`SIGNAL_MIN_SCORE`](crate::SIGNAL_MIN_SCORE)), or a negative post forecast to go
+    ///   [`SIGNAL_MIN_SCORE`](crate::SIGNAL_MIN_SCORE)), or a shared complaint (several
+    ///   distinct negative voices on one uncommon term, `complaint.rs`) scoring ≥
+    ///   [`ALERT_SCORE`](crate::ALERT_SCORE) while the negative surge scores ≥
+    ///   [`VIGILANCE_SCORE`](crate::VIGILANCE_SCORE), or a negative post forecast to go
     ///   viral;
     /// - 3 crisis: alert conditions and (distinct authors ≥ `min_authors_for_crisis`, or an
     ///   influencer joined within the window, or others speak for you with score ≥
@@ -205,15 +210,21 @@ impl LevelState {
             || influencer_vigilance
             || topic
             || pattern
+            || facts.complaint.score >= rules.vigilance_score
             || viral_any;
         // A complaint forecast to go viral is an alert on its own: "one complainer stays at
         // 0–1 unless their post goes viral".
         // Negative mentions must come from enough distinct people writing their own words:
         // a bot network or a reposted complaint is not a wave of voices.
-        let alert = (negative >= rules.alert_score
-            && facts.volume.negative >= u64::from(settings.min_negative_for_alert)
-            && facts.audience.negative_voices >= u64::from(settings.min_negative_for_alert)
-            && facts.audience.voices_score >= rules.voices_score)
+        // Several voices complaining about the same uncommon thing, while negative mentions
+        // as a whole are above their baseline.
+        let complaint =
+            facts.complaint.score >= rules.alert_score && negative >= rules.vigilance_score;
+        let alert = complaint
+            || (negative >= rules.alert_score
+                && facts.volume.negative >= u64::from(settings.min_negative_for_alert)
+                && facts.audience.negative_voices >= u64::from(settings.min_negative_for_alert)
+                && facts.audience.voices_score >= rules.voices_score)
             || viral_negative;
         let spread = facts.audience.distinct_authors >= u64::from(settings.min_authors_for_crisis)
             || influencer
@@ -328,12 +339,14 @@ mod tests {
                 voices_score: if negative >= 10 { 8.0 } else { 0.0 },
                 ..Default::default()
             };
+            let complaint = crate::complaint::ComplaintStats::default();
             let facts = BucketFacts {
                 end_ms: self.t,
                 warm: true,
                 volume: &v,
                 audience: &a,
                 viral: self.viral,
+                complaint: &complaint,
                 signals,
             };
             self.state.evaluate(
@@ -489,6 +502,39 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_complaint_is_an_alert_only_with_negative_mentions_up() {
+        let settings = DetectionSettings::default();
+        let cadence = Cadence::new(&settings);
+        let v = WindowStats::default();
+        let a = AudienceStats::default();
+        let complaint = crate::complaint::ComplaintStats {
+            term: "preleve".into(),
+            voices: 6,
+            expected: 0.1,
+            score: 7.0,
+        };
+        let level = |signals: &[Signal]| {
+            let mut st = LevelState::default();
+            let facts = BucketFacts {
+                end_ms: 300_000,
+                warm: true,
+                volume: &v,
+                audience: &a,
+                viral: (false, false),
+                complaint: &complaint,
+                signals,
+            };
+            st.evaluate(&facts, &settings, &cadence, &LevelRules::default());
+            st.level
+        };
+        assert_eq!(level(&[]), CrisisLevel::Vigilance);
+        assert_eq!(
+            level(&[sig(SignalKind::NegativeSurge, 4.5, 0)]),
+            CrisisLevel::Alert
+        );
+    }
+
+    #[test]
     fn nothing_during_warm_up() {
         let mut c = Case::new();
         let v = WindowStats {
@@ -497,12 +543,14 @@ mod tests {
         };
         let a = AudienceStats::default();
         let signals = [sig(SignalKind::NegativeSurge, 50.0, 0)];
+        let complaint = crate::complaint::ComplaintStats::default();
         let facts = BucketFacts {
             end_ms: 300_000,
             warm: false,
             volume: &v,
             audience: &a,
             viral: (false, false),
+            complaint: &complaint,
             signals: &signals,
         };
         assert_eq!(

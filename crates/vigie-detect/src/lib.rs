@@ -54,6 +54,7 @@ mod audience;
 mod baseline;
 mod bursty;
 mod clock;
+mod complaint;
 mod evidence;
 mod hll;
 mod incident;
@@ -72,6 +73,7 @@ pub use audience::{
 pub use baseline::{MAX_DISPERSION, MIN_NEGBIN_DISPERSION, SEASONAL_PRIOR_WEIGHT};
 pub use bursty::{BurstConfig, BurstDetector};
 pub use clock::MAX_FILL_BUCKETS;
+pub use complaint::{ComplaintConfig, ComplaintDetector, ComplaintStats};
 pub use incident::IncidentTracker;
 pub use level::{ALERT_SCORE, CRISIS_SUSTAIN_BUCKETS, LevelRules, VIGILANCE_SCORE};
 pub use monitor::{DetectorConfig, MonitorOutput, WatchMonitor};

@@ -3,6 +3,7 @@
 use crate::audience::{AudienceDetector, AudienceStats};
 use crate::bursty::{BurstConfig, BurstDetector};
 use crate::clock::{BucketClock, Cadence, MAX_FILL_BUCKETS};
+use crate::complaint::{ComplaintConfig, ComplaintDetector};
 use crate::evidence::Evidence;
 use crate::level::{BucketFacts, LevelState, Step};
 use crate::pattern::{PatternConfig, PatternDetector};
@@ -53,6 +54,8 @@ pub struct DetectorConfig {
     pub levels: crate::level::LevelRules,
     /// Pattern novelty of the volume.
     pub pattern: PatternConfig,
+    /// Shared complaints.
+    pub complaint: ComplaintConfig,
 }
 
 impl DetectorConfig {
@@ -63,6 +66,9 @@ impl DetectorConfig {
         self.pattern
             .validate()
             .map_err(|e| format!("pattern: {e}"))?;
+        self.complaint
+            .validate()
+            .map_err(|e| format!("complaint: {e}"))?;
         self.viral.validate().map_err(|e| format!("viral: {e}"))
     }
 }
@@ -81,6 +87,9 @@ struct MonitorState {
     /// Absent in states saved before the pattern detector: it starts without history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pattern: Option<serde_json::Value>,
+    /// Absent in states saved before the shared-complaint detector: it starts fresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    complaint: Option<serde_json::Value>,
     evidence: Evidence,
     level: LevelState,
     pending: Vec<Signal>,
@@ -106,6 +115,7 @@ pub struct WatchMonitor {
     bursty: BurstDetector,
     viral: ViralDetector,
     pattern: PatternDetector,
+    complaint: ComplaintDetector,
     evidence: Evidence,
     level: LevelState,
     /// Thresholds of the level rules.
@@ -140,6 +150,12 @@ impl WatchMonitor {
             bursty: BurstDetector::new(workspace.clone(), watch.clone(), settings, &config.burst),
             viral: ViralDetector::new(workspace.clone(), watch.clone(), settings, &config.viral),
             pattern: PatternDetector::new(workspace.clone(), watch.clone(), &config.pattern),
+            complaint: ComplaintDetector::new(
+                workspace.clone(),
+                watch.clone(),
+                settings,
+                &config.complaint,
+            ),
             evidence: Evidence::new(cadence.window_buckets),
             clock: BucketClock::new(cadence.bucket_minutes),
             level: LevelState::default(),
@@ -190,6 +206,7 @@ impl WatchMonitor {
         self.audience.observe(m, &mut self.scratch);
         self.bursty.observe(m, &mut self.scratch);
         self.viral.observe(m, &mut self.scratch);
+        self.complaint.observe(m, &mut self.scratch);
         self.evidence.observe(m);
         for s in self.scratch.drain(..) {
             self.pending.push(s.clone());
@@ -221,6 +238,7 @@ impl WatchMonitor {
             self.audience.jump_to(now);
             self.bursty.jump_to(now);
             self.viral.jump_to(now);
+            self.complaint.jump_to(now);
             self.pattern.gap();
         }
     }
@@ -238,6 +256,7 @@ impl WatchMonitor {
         self.audience.close_one(&mut self.scratch);
         self.bursty.close_one(&mut self.scratch);
         self.viral.close_one(&mut self.scratch);
+        self.complaint.close_one(&mut self.scratch);
         self.evidence.close_one();
         self.clock.advance();
         let mut signals = std::mem::take(&mut self.pending);
@@ -249,6 +268,7 @@ impl WatchMonitor {
             volume: self.volume.window_stats(),
             audience: self.audience.window_stats(),
             viral: self.viral.recent_flags(end),
+            complaint: self.complaint.window_stats(),
             signals: &signals,
         };
         if let Some(step) = self
@@ -330,6 +350,14 @@ impl WatchMonitor {
                 v.observed.max(0.0) as u64
             );
         }
+        let c = self.complaint.window_stats();
+        if c.score >= crate::SIGNAL_MIN_SCORE {
+            let _ = write!(
+                summary,
+                "; shared complaint: “{}” from {} negative voices ({:.2} expected)",
+                c.term, c.voices, c.expected
+            );
+        }
         if let Some(p) = signals
             .iter()
             .filter(|s| s.kind == SignalKind::PatternChange)
@@ -377,6 +405,7 @@ impl WatchMonitor {
             bursty: Some(self.bursty.state()),
             viral: Some(self.viral.state()),
             pattern: Some(self.pattern.state()),
+            complaint: Some(self.complaint.state()),
             evidence: self.evidence.clone(),
             level: self.level.clone(),
             pending: self.pending.clone(),
@@ -420,11 +449,17 @@ impl WatchMonitor {
         if let Some(p) = &st.pattern {
             pattern.restore(p)?;
         }
+        let mut complaint = self.complaint.clone();
+        match &st.complaint {
+            Some(c) => complaint.restore(c)?,
+            None => complaint.start_at(st.clock),
+        }
         self.volume = volume;
         self.audience = audience;
         self.bursty = bursty;
         self.viral = viral;
         self.pattern = pattern;
+        self.complaint = complaint;
         self.clock = st.clock;
         self.evidence = st.evidence;
         self.level = st.level;

@@ -9,8 +9,8 @@
 
 use std::time::Instant;
 use vigie_detect::{
-    AudienceDetector, BurstConfig, BurstDetector, Detector, DetectorConfig, MonitorOutput,
-    ViralConfig, ViralDetector, VolumeDetector, WatchMonitor,
+    AudienceDetector, BurstConfig, BurstDetector, ComplaintConfig, ComplaintDetector, Detector,
+    DetectorConfig, MonitorOutput, ViralConfig, ViralDetector, VolumeDetector, WatchMonitor,
 };
 use vigie_drill::{CrisisSize, DrillSpec, Scenario, generate, watch_spec};
 use vigie_enrich::Enricher;
@@ -134,6 +134,19 @@ fn main() {
                 x.clone(),
                 &s,
                 &ViralConfig::default(),
+            ))
+        }),
+    );
+    let (w, x, s) = (ws.clone(), watch.clone(), settings.clone());
+    time(
+        "complaint (shared terms)",
+        &stream,
+        Box::new(move || {
+            Box::new(ComplaintDetector::new(
+                w.clone(),
+                x.clone(),
+                &s,
+                &ComplaintConfig::default(),
             ))
         }),
     );

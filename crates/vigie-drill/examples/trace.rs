@@ -68,4 +68,14 @@ fn main() {
             monitor.observe(&e, &mut out);
         }
     }
+    // The saved state at the end of the stream, whole and per part (what a checkpoint
+    // writes for this watch).
+    let state = monitor.state();
+    let size = |v: &serde_json::Value| serde_json::to_vec(v).map_or(0, |b| b.len());
+    let mut parts: Vec<String> = state
+        .as_object()
+        .map(|o| o.iter().map(|(k, v)| format!("{k} {}", size(v))).collect())
+        .unwrap_or_default();
+    parts.sort();
+    println!("state: {} bytes ({})", size(&state), parts.join(", "));
 }

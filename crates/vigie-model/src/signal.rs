@@ -26,6 +26,8 @@ pub enum SignalKind {
     /// The last hours of volume look like nothing seen at this time on earlier days
     /// (a flatline, a changed rhythm, a new shape).
     PatternChange,
+    /// Several distinct negative voices wrote the same uncommon term or hashtag.
+    SharedComplaint,
 }
 
 impl SignalKind {
@@ -41,6 +43,7 @@ impl SignalKind {
             Self::OthersSpeakForYou => "others_speak_for_you",
             Self::SourceSilent => "source_silent",
             Self::PatternChange => "pattern_change",
+            Self::SharedComplaint => "shared_complaint",
         }
     }
     /// Parses a snake_case name.
@@ -55,6 +58,7 @@ impl SignalKind {
             Self::OthersSpeakForYou,
             Self::SourceSilent,
             Self::PatternChange,
+            Self::SharedComplaint,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
