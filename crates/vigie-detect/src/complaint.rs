@@ -438,14 +438,10 @@ impl Detector for ComplaintDetector {
         }
         self.seen.clear();
         let mut buf = std::mem::take(&mut self.buf);
-        let mut terms: Vec<String> = Vec::new();
         for_each_term(&m.mention.text, &mut buf, |term| {
-            terms.push(term.to_owned())
+            self.record(None, term, author);
         });
         self.buf = buf;
-        for term in &terms {
-            self.record(None, term, author);
-        }
         for tag in &m.enrichment.hashtags {
             let tag = tag.trim_start_matches('#').to_lowercase();
             self.record(Some(b'#'), &tag, author);
